@@ -1,0 +1,44 @@
+# fairsite: `make run` serves the demo fair, `make test` runs the whole suite.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+export FLASK_APP := fairsite
+
+.PHONY: run test lint install demo bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# A random secret key, written once; the app refuses to start with the default one.
+instance/config.py:
+	mkdir -p instance
+	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+
+demo: install instance/config.py
+	$(BIN)/flask init
+	$(BIN)/flask demo
+
+run: demo
+	@echo "fairsite: http://127.0.0.1:8000  (Ctrl-C stops it)"
+	$(BIN)/gunicorn -c gunicorn.conf.py --no-control-socket wsgi:app
+
+lint: install
+	$(BIN)/ruff check fairsite tests bench wsgi.py gunicorn.conf.py
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/booth_page.py
+	$(BIN)/python bench/tally.py
+	$(BIN)/python bench/live_viewers.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

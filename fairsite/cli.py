@@ -1,0 +1,71 @@
+"""Command-line tasks: init (migrate), demo, create-organiser, backup."""
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from fairsite.accounts.models import ORGANISER, User
+from fairsite.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init")
+    def init_command() -> None:
+        """Create or upgrade the database schema."""
+        upgrade()
+        click.echo("数据库已就绪。")
+
+    @app.cli.command("create-organiser")
+    @click.argument("login")
+    @click.option("--name", default="主办方")
+    @click.password_option()
+    def create_organiser(login: str, name: str, password: str) -> None:
+        """Create an organiser account (or reset its password)."""
+        login = login.strip().lower()
+        user = db.session.scalar(select(User).where(User.login == login))
+        if user is None:
+            user = User(login=login, name=name, role=ORGANISER)
+            db.session.add(user)
+        elif user.role != ORGANISER:
+            raise click.ClickException("这个账号属于企业，不能用作主办方账号。")
+        user.set_password(password)
+        db.session.commit()
+        click.echo(f"主办方账号 {login} 已就绪。")
+
+    @app.cli.command("demo")
+    @click.option("--simulate-day", is_flag=True, help="Also sign 1,200 attendees' intents.")
+    def demo_command(simulate_day: bool) -> None:
+        """Load the reference fair of DOMAIN.md (safe to run twice)."""
+        from fairsite.demo import build_demo
+        from fairsite.demo import simulate_day as simulate
+
+        logins = build_demo()
+        if simulate_day:
+            n = simulate()
+            click.echo(f"模拟一天：{n} 人登记求职意向。" if n else "模拟数据已存在，未重复添加。")
+        click.echo("演示账号：")
+        for role, login, password in logins:
+            click.echo(f"  {role}: {login} / {password}")
+
+    @app.cli.command("backup")
+    def backup_command() -> None:
+        """Copy the SQLite database into instance/backups/ (consistent, online)."""
+        import sqlite3
+
+        uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+        if not uri.startswith("sqlite:///"):
+            raise click.ClickException("备份命令只用于 SQLite；PostgreSQL 请使用 pg_dump。")
+        source = Path(uri.removeprefix("sqlite:///"))
+        target_dir = Path(current_app.instance_path) / "backups"
+        target_dir.mkdir(exist_ok=True)
+        target = target_dir / f"fairsite-{datetime.now():%Y%m%d-%H%M%S}.sqlite"
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
+        shutil.copystat(source, target)
+        click.echo(f"已备份到 {target}")

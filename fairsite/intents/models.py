@@ -1,0 +1,142 @@
+"""Attendees (求职者), their devices, and the intents (求职意向) they sign."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fairsite.database import utcnow
+from fairsite.extensions import db
+
+if TYPE_CHECKING:
+    from fairsite.vacancies.models import Vacancy
+
+# Key groups (重点群体) that bureaus report on: code -> label.
+KEY_GROUPS = {
+    "returnee": "返乡农民工",
+    "graduate": "高校毕业生",
+    "poverty": "脱贫人口",
+    "difficulty": "就业困难人员",
+    "veteran": "退役军人",
+}
+SOURCES = {
+    "booth": "展位扫码",
+    "fair": "招聘会入口",
+    "live": "直播带岗",
+    "web": "网页",
+    "desk": "现场代登记",
+}
+STATUSES = {
+    "new": "待联系",
+    "contacted": "已联系",
+    "interviewed": "已面试",
+    "hired": "已录用",
+    "unsuitable": "不合适",
+}
+
+
+class Attendee(db.Model):
+    __tablename__ = "attendees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    # Normalised mainland mobile number, 11 digits.
+    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    # Comma-separated KEY_GROUPS codes, e.g. "returnee,poverty".
+    groups: Mapped[str] = mapped_column(String(100), default="")
+    hometown: Mapped[str] = mapped_column(String(60), default="")
+    consent_version: Mapped[str] = mapped_column(String(40))
+    consent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "self" (ticked on their phone) or "verbal" (given at the desk, recorded by an organiser).
+    consent_method: Mapped[str] = mapped_column(String(10), default="self")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    intents: Mapped[list[Intent]] = relationship(
+        back_populates="attendee", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def group_codes(self) -> list[str]:
+        return [g for g in self.groups.split(",") if g]
+
+
+def new_device_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Device(db.Model):
+    """A phone that an attendee signed from; the signed device cookie names it.
+
+    A device that created the attendee sees all their intents. A device that signed with a
+    phone number that already existed sees only the intents signed from it, so that typing
+    someone's number never reveals their history."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(40), unique=True, default=new_device_token)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), index=True
+    )
+    full_access: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Intent(db.Model):
+    __tablename__ = "intents"
+    __table_args__ = (
+        UniqueConstraint("attendee_id", "vacancy_id"),
+        CheckConstraint(
+            "source IN ('booth', 'fair', 'live', 'web', 'desk')", name="source"
+        ),
+        CheckConstraint(
+            "status IN ('new', 'contacted', 'interviewed', 'hired', 'unsuitable')",
+            name="status",
+        ),
+        Index("ix_intents_fair_created", "fair_id", "created_at"),
+        Index("ix_intents_live_vacancy", "live_session_id", "vacancy_id"),
+        Index("ix_intents_employer_created", "employer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
+    vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id"), index=True)
+    # Denormalised from the vacancy: the employer's list filters on it on every request.
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"))
+    fair_id: Mapped[int | None] = mapped_column(ForeignKey("fairs.id"))
+    booth_id: Mapped[int | None] = mapped_column(ForeignKey("booths.id"), index=True)
+    live_session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"))
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL"), index=True
+    )
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    note: Mapped[str] = mapped_column(Text, default="")
+    withdrawn_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    attendee: Mapped[Attendee] = relationship(back_populates="intents")
+    vacancy: Mapped[Vacancy] = relationship()
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class AccessLog(db.Model):
+    """Who saw full phone numbers: a reveal of one intent's number, or an export.
+    The number itself is never written here."""
+
+    __tablename__ = "access_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # "reveal" or "export"
+    intent_id: Mapped[int | None] = mapped_column(ForeignKey("intents.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

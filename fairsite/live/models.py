@@ -1,0 +1,62 @@
+"""Livestream recruiting sessions (直播带岗) and their running order."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fairsite.database import utcnow
+from fairsite.extensions import db
+
+if TYPE_CHECKING:
+    from fairsite.vacancies.models import Vacancy
+
+STATUSES = ("scheduled", "live", "ended")
+
+
+class LiveSession(db.Model):
+    __tablename__ = "live_sessions"
+    __table_args__ = (
+        CheckConstraint("status IN ('scheduled', 'live', 'ended')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    host_name: Mapped[str] = mapped_column(String(60), default="")
+    fair_id: Mapped[int | None] = mapped_column(ForeignKey("fairs.id"), index=True)
+    # Set when an employer runs the session for its own vacancies.
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scheduled_at: Mapped[datetime | None]
+    stream_url: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    current_vacancy_id: Mapped[int | None] = mapped_column(ForeignKey("vacancies.id"))
+    # Bumped on every change viewers see; keys the rendered fragments and ETags.
+    version: Mapped[int] = mapped_column(default=1)
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    items: Mapped[list[LiveItem]] = relationship(
+        order_by="LiveItem.position", cascade="all, delete-orphan", back_populates="session"
+    )
+    current_vacancy: Mapped[Vacancy | None] = relationship()
+
+
+class LiveItem(db.Model):
+    """One vacancy in a session's running order."""
+
+    __tablename__ = "live_items"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("live_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    presented_at: Mapped[datetime | None]
+
+    session: Mapped[LiveSession] = relationship(back_populates="items")
+    vacancy: Mapped[Vacancy] = relationship()

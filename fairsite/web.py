@@ -1,0 +1,91 @@
+"""The one place that reads htmx request headers: render a whole page or just its fragment,
+answer writes the htmx way or the plain-form way, and the template helpers every page uses."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask, Response, redirect, render_template, request
+from htmx_flask import make_response as hx_make_response
+
+from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES
+from fairsite.vacancies.models import CATEGORIES, EDUCATION
+
+# China Standard Time has no daylight saving: a fixed offset is exact.
+CST = timedelta(hours=8)
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that swaps part of a page (not boosted, not history restore)."""
+    hx = request.htmx
+    return bool(hx) and not hx.boosted and not hx.history_restore_request
+
+
+def is_htmx() -> bool:
+    return bool(request.htmx)
+
+
+def render(full: str, fragment: str | None = None, status: int = 200, /, **context) -> Response:
+    """Render `fragment` for an htmx swap, else the `full` page (which includes the fragment).
+    Positional-only, so that context names such as `page` or `status` stay free."""
+    template = fragment if fragment and wants_fragment() else full
+    response = hx_make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def after_write(
+    location: str, fragment: str | None = None, /, *, reswap: str | None = None,
+    trigger: str | dict | None = None, **context,
+) -> Response:
+    """The answer to a successful POST: the new fragment for htmx, a 303 redirect otherwise."""
+    if is_htmx() and fragment:
+        response = hx_make_response(render_template(fragment, **context), trigger=trigger)
+        if reswap:
+            # Set by hand: htmx-flask's make_response rejects some valid values.
+            response.headers["HX-Reswap"] = reswap
+        response.vary.add("HX-Request")
+        return response
+    if is_htmx():
+        return hx_make_response("", redirect=location)
+    return redirect(location, code=303)
+
+
+def money(value: int | float | None) -> str:
+    if value is None:
+        return ""
+    return f"{round(value):,}"
+
+
+def pay_range(vacancy) -> str:
+    if vacancy.pay_min == vacancy.pay_max:
+        return f"{money(vacancy.pay_min)} 元/月"
+    return f"{money(vacancy.pay_min)}–{money(vacancy.pay_max)} 元/月"
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone or len(phone) < 7:
+        return phone or ""
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return (value + CST).strftime(fmt)
+
+
+def local_hour(value: datetime) -> int:
+    return (value + CST).hour
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=money, pay_range=pay_range, mask_phone=mask_phone, local_time=local_time
+    )
+    app.jinja_env.globals.update(
+        KEY_GROUPS=KEY_GROUPS,
+        SOURCES=SOURCES,
+        INTENT_STATUSES=STATUSES,
+        CATEGORIES=CATEGORIES,
+        EDUCATION=EDUCATION,
+    )

@@ -1,0 +1,155 @@
+"""Browser tests: the site served as `make run` serves it (gunicorn, gevent, SQLite, the demo
+fair), driven by Playwright in Debian's Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 1280, "height": 800}
+SHOTS = ROOT / "tests" / "e2e" / "shots"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = None):
+    """Migrate a fresh database, load the demo and serve it with gunicorn. Returns
+    (process, base_url, env)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FLASK_APP": "fairsite",
+        "FAIRSITE_SECRET_KEY": "e2e-secret",
+        "FAIRSITE_DATABASE_URL": os.environ.get("E2E_DATABASE_URL") or f"sqlite:///{tmp / 'e2e.sqlite'}",
+        "FAIRSITE_BIND": f"127.0.0.1:{port}",
+        "FAIRSITE_SSE_HEARTBEAT": "5",
+        **(extra_env or {}),
+    }
+    flask = _bin("flask")
+    subprocess.run([flask, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+    demo = [flask, "demo"] + (["--simulate-day"] if simulate else [])
+    subprocess.run(demo, env=env, cwd=ROOT, check=True, capture_output=True)
+    log = open(tmp / f"gunicorn-{port}.log", "w")
+    proc = subprocess.Popen(
+        [_bin("gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)
+            return proc, base, env
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"gunicorn did not start: see {log.name}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    proc, base, env = start_server(tmp_path_factory.mktemp("e2e"))
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("FAIRSITE_REQUIRE_SERVICES"):
+            pytest.fail("Chromium is required here: apt-get install -y chromium fonts-noto-cjk")
+        pytest.skip("Chromium not installed: apt-get install -y chromium fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _context(browser, viewport: dict, **kw):
+    context = browser.new_context(viewport=viewport, locale="zh-CN", **kw)
+    # A page may talk to this machine only: a request to any other host fails the test.
+    context.external_requests = []
+
+    def watch(request):
+        if not request.url.startswith(("http://127.0.0.1", "data:", "about:")):
+            context.external_requests.append(request.url)
+
+    context.on("request", watch)
+    return context
+
+
+@pytest.fixture
+def phone(browser):
+    context = _context(browser, PHONE, is_mobile=True, has_touch=True)
+    yield context
+    assert context.external_requests == []
+    context.close()
+
+
+@pytest.fixture
+def tablet(browser):
+    context = _context(browser, TABLET)
+    yield context
+    assert context.external_requests == []
+    context.close()
+
+
+@pytest.fixture
+def laptop(browser):
+    context = _context(browser, {"width": 1366, "height": 900})
+    yield context
+    assert context.external_requests == []
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    """Keep a screenshot for people to look at (tests/e2e/shots/, not in git)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def login(page, base: str, login: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+__all__ = ["shot", "login", "start_server", "shutil"]

@@ -1,0 +1,26 @@
+"""The fair page on a phone: headline in Chinese, active search without a page load."""
+from tests.e2e.conftest import shot
+
+
+def test_fair_page_shows_headline_in_chinese_on_a_phone(live_server, phone):
+    page = phone.new_page()
+    page.goto(live_server + "/")
+    page.click("text=春风行动 · 把老乡留在老家")
+    assert page.locator(".summary").first.inner_text() == "120 家企业 · 5271 个岗位 · 平均月薪 4000 元"
+    font = page.evaluate("getComputedStyle(document.body).fontSize")
+    assert float(font.rstrip("px")) >= 18
+    shot(page, "fair-phone")
+
+
+def test_fair_search_narrows_list_without_page_load(live_server, phone):
+    page = phone.new_page()
+    page.goto(live_server + "/")
+    page.click("text=春风行动 · 把老乡留在老家")
+    total_before = page.locator("#jobs ~ section p.muted").first.inner_text()
+    page.evaluate("window.__sameDocument = true")
+    page.fill("input[name=q]", "焊工")
+    page.wait_for_function("document.querySelector('[id^=fair-vacancies] p.muted').innerText !== %r" % total_before)
+    titles = page.locator("[id^=fair-vacancies] article h3").all_inner_texts()
+    assert titles and all("焊工" in t for t in titles)
+    assert page.evaluate("window.__sameDocument") is True  # no page load happened
+    assert "q=" in page.url  # the search is in the address, so back and share work

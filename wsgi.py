@@ -1,0 +1,4 @@
+"""The WSGI entry point gunicorn serves."""
+from fairsite import create_app
+
+app = create_app()
