@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 
 from fairsite import config as default_config
+from fairsite import pubsub
 from fairsite.database import init_db_events
 from fairsite.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Chinese is the product's language; other languages follow through translations.
     babel.init_app(app, locale_selector=lambda: "zh_Hans_CN")
     limiter.init_app(app)
+    pubsub.init_app(app)
 
     from fairsite import models  # noqa: F401  (every table registered with the metadata)
     from fairsite.web import register_template_helpers

@@ -60,6 +60,8 @@ def sqlite_template(tmp_path_factory):
 def pg_database():
     """A database of its own for this test run, so parallel runs never collide."""
     if not PG_URL:
+        if os.environ.get("FAIRSITE_REQUIRE_SERVICES"):
+            pytest.fail("FAIRSITE_TEST_DATABASE_URL must be set in CI")
         pytest.skip("PostgreSQL not configured: set FAIRSITE_TEST_DATABASE_URL")
     server = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     name = f"fairsite_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"

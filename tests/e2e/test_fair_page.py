@@ -19,7 +19,10 @@ def test_fair_search_narrows_list_without_page_load(live_server, phone):
     total_before = page.locator("#jobs ~ section p.muted").first.inner_text()
     page.evaluate("window.__sameDocument = true")
     page.fill("input[name=q]", "焊工")
-    page.wait_for_function("document.querySelector('[id^=fair-vacancies] p.muted').innerText !== %r" % total_before)
+    page.wait_for_function(
+        "before => document.querySelector('[id^=fair-vacancies] p.muted').innerText !== before",
+        arg=total_before,
+    )
     titles = page.locator("[id^=fair-vacancies] article h3").all_inner_texts()
     assert titles and all("焊工" in t for t in titles)
     assert page.evaluate("window.__sameDocument") is True  # no page load happened
