@@ -1,6 +1,6 @@
-"""Fairs: the public home and fair pages (views.py); organisers' management comes apart."""
+"""Fairs: the public home and fair pages (views), organisers' management (manage)."""
 from flask import Blueprint
 
 bp = Blueprint("fairs", __name__)
 
-from fairsite.fairs import views  # noqa: E402,F401
+from fairsite.fairs import manage, views  # noqa: E402,F401

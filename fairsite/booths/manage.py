@@ -1,0 +1,1 @@
+"""booths: manage views."""

@@ -1,0 +1,1 @@
+"""booths: public views."""

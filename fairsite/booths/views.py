@@ -1,0 +1,1 @@
+"""booths: views views."""

@@ -1,0 +1,1 @@
+"""fairs: organisers' management views."""

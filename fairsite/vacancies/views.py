@@ -1,0 +1,1 @@
+"""vacancies: views views."""
