@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 export FLASK_APP := fairsite
 
-.PHONY: run test lint install demo bench clean
+.PHONY: run test lint install demo bench clean messages
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+# Extract UI text for translators (Chinese is the source language).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o messages.pot .
