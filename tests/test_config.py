@@ -66,3 +66,12 @@ def test_demo_builds_the_reference_fair_and_is_safe_to_run_twice(app):
     assert h.intents == db.session.scalar(select(func.count()).select_from(Intent))
     session = db.session.scalar(select(LiveSession))
     assert 8 <= len(session.items) <= 12
+
+
+def test_create_organiser_command_makes_a_login(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-organiser", "chief@bureau.gov.cn", "--name", "就业局"],
+                           input="s3cret-pass\ns3cret-pass\n")
+    assert result.exit_code == 0, result.output
+    response = client.post("/login", data={"login": "chief@bureau.gov.cn", "password": "s3cret-pass"})
+    assert response.status_code == 303

@@ -27,3 +27,15 @@ def test_fair_search_narrows_list_without_page_load(live_server, phone):
     assert titles and all("焊工" in t for t in titles)
     assert page.evaluate("window.__sameDocument") is True  # no page load happened
     assert "q=" in page.url  # the search is in the address, so back and share work
+
+
+def test_fair_page_tap_targets_are_at_least_44px(live_server, phone):
+    page = phone.new_page()
+    page.goto(live_server + "/")
+    page.click("text=春风行动 · 把老乡留在老家")
+    small = page.evaluate("""() => [...document.querySelectorAll(
+        'main button, main input:not([type=checkbox]):not([type=hidden]), main select, .checks label, .topnav a')]
+        .filter(el => el.offsetParent !== null)
+        .map(el => [el.outerHTML.slice(0, 60), el.getBoundingClientRect().height])
+        .filter(([, h]) => h < 44)""")
+    assert small == []
