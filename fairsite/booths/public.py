@@ -1,1 +1,120 @@
-"""booths: public views."""
+"""The page a booth QR code opens (/q/<token>): the employer, the booth number, each vacancy in
+large type with a "我有意向" button.
+
+It is the hottest page of a fair, so the shared part is rendered once per version of the booth
+(fairsite.booths.cache) and kept in this process; each request reads the booth's version (one
+indexed row), then adds the per-user parts: the CSRF token, and "已登记 ✓" for the vacancies
+this device has signed (one query, only when the device cookie is present)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import make_response, render_template
+from flask_login import AnonymousUserMixin
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import select, text
+
+from fairsite.booths import bp
+from fairsite.booths.cache import booth_pages
+from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.extensions import db
+from fairsite.intents.device import current_device, signed_vacancy_ids
+from fairsite.vacancies.models import Vacancy
+
+# Stands in for the CSRF token in the cached HTML; replaced per request.
+CSRF_PLACEHOLDER = "__fs_csrf_token__"
+_SLOT = re.compile(r"<!--fs-intent:(\d+)-->")
+
+_VERSION = text(
+    "SELECT b.version, b.status, f.status FROM booths b JOIN fairs f ON f.id = b.fair_id "
+    "WHERE b.token = :token"
+)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    status: int
+    parts: tuple  # str (HTML) and int (a vacancy id: its intent button goes there)
+    buttons: dict  # vacancy id -> (HTML unsigned, HTML signed)
+
+    @property
+    def vacancy_ids(self) -> list[int]:
+        return list(self.buttons)
+
+
+def _render_shared(template: str, **context) -> str:
+    """Render for everybody: no logged-in user, no flashed messages, a placeholder CSRF token."""
+    return render_template(
+        template, csrf_token=lambda: CSRF_PLACEHOLDER, current_user=AnonymousUserMixin(),
+        get_flashed_messages=lambda **_kw: [], **context,
+    )
+
+
+def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
+    booth = db.session.scalar(select(Booth).where(Booth.token == token))
+    fair = booth.fair
+    if booth_status != "approved":
+        html = _render_shared("booths/_public_unavailable.html", booth=booth, fair=fair,
+                              reason="not_approved")
+        return CachedPage(404, (html,), {})
+    if not fair.is_public:
+        html = _render_shared("booths/_public_unavailable.html", booth=booth, fair=fair,
+                              reason="not_public")
+        return CachedPage(404, (html,), {})
+    if fair_status == "closed":
+        html = _render_shared("booths/_public_unavailable.html", booth=booth, fair=fair,
+                              reason="closed")
+        return CachedPage(200, (html,), {})
+    vacancies = db.session.scalars(
+        select(Vacancy)
+        .join(BoothVacancy, BoothVacancy.vacancy_id == Vacancy.id)
+        .where(BoothVacancy.booth_id == booth.id, Vacancy.is_open.is_(True))
+        .order_by(BoothVacancy.position, Vacancy.id)
+    ).all()
+    html = _render_shared(
+        "booths/public.html", booth=booth, fair=fair, employer=booth.employer,
+        vacancies=vacancies, intent_slot=lambda v: Markup(f"<!--fs-intent:{v.id}-->"),
+    )
+    where = {"booth": booth.token}
+    buttons = {}
+    if fair.takes_intents:
+        for v in vacancies:
+            buttons[v.id] = tuple(
+                _render_shared("intents/_button.html", vacancy=v, where=where, signed=s)
+                for s in (False, True)
+            )
+    parts = tuple(int(p) if i % 2 else p for i, p in enumerate(_SLOT.split(html)))
+    return CachedPage(200, parts, buttons)
+
+
+@bp.get("/q/<token>")
+def public(token: str):
+    row = db.session.execute(_VERSION, {"token": token[:40]}).first()
+    if row is None:
+        html = render_template("booths/_public_unavailable.html", booth=None, fair=None,
+                               reason="unknown")
+        return html, 404
+    version, booth_status, fair_status = row
+    key = (version, booth_status, fair_status)
+    page = booth_pages.get(token, key)
+    if page is None:
+        page = _build(token, booth_status, fair_status)
+        booth_pages.put(token, key, page)
+    device = current_device() if page.buttons else None
+    signed = signed_vacancy_ids(page.vacancy_ids, device) if device else ()
+    out = []
+    for part in page.parts:
+        if isinstance(part, int):
+            variants = page.buttons.get(part)
+            if variants:
+                out.append(variants[part in signed])
+        else:
+            out.append(part)
+    html = "".join(out).replace(CSRF_PLACEHOLDER, generate_csrf())
+    response = make_response(html, page.status)
+    # Per-user parts inside: never stored by a shared cache.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    return response

@@ -177,3 +177,40 @@ def find_or_create_attendee(
     created = row is not None
     attendee = db.session.scalar(select(Attendee).where(Attendee.phone == phone))
     return attendee, created
+
+
+def erase_device(device_id: int) -> list[tuple[int | None, int | None]]:
+    """Delete the intents signed from a device that does not own the attendee (it signed with a
+    number that existed already), and the device. The attendee and their other intents stay.
+    Returns the (fair, live session) pairs whose tallies changed, for publishing."""
+    touched: set[tuple[int | None, int | None]] = set()
+    with write_transaction():
+        device = db.session.get(Device, device_id)
+        if device is None:
+            return []
+        attendee = db.session.get(Attendee, device.attendee_id)
+        groups = attendee.group_codes
+        intents = db.session.scalars(select(Intent).where(Intent.device_id == device_id)).all()
+        fair_ids = set()
+        for intent in intents:
+            touched.add((intent.fair_id, intent.live_session_id))
+            if intent.fair_id:
+                fair_ids.add(intent.fair_id)
+            if intent.withdrawn_at is None:
+                _uncount(intent, groups)
+        db.session.execute(delete(Intent).where(Intent.device_id == device_id))
+        for fair_id in fair_ids:
+            left = db.session.scalar(
+                select(Intent.id).where(Intent.attendee_id == attendee.id, Intent.fair_id == fair_id)
+                .limit(1)
+            )
+            if left is None:
+                gone = db.session.execute(
+                    delete(FairAttendee).where(
+                        FairAttendee.fair_id == fair_id, FairAttendee.attendee_id == attendee.id
+                    )
+                ).rowcount
+                if gone:
+                    tallies.bump(f"fair:{fair_id}", [("attendees", "")], delta=-1)
+        db.session.execute(delete(Device).where(Device.id == device_id))
+    return sorted(touched, key=lambda t: (t[0] or 0, t[1] or 0))

@@ -1,1 +1,333 @@
-"""intents: views views."""
+"""Attendees sign intents (from a booth QR, the fair page or a live session), see their own
+list on this device, withdraw one, or delete everything. No account: a signed device cookie
+recognises the phone after the first, one short form."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import limits
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select, text
+
+from fairsite import events
+from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.database import utcnow, write_transaction
+from fairsite.employers.models import Employer
+from fairsite.extensions import db, limiter
+from fairsite.fairs.models import Fair
+from fairsite.intents import bp, service
+from fairsite.intents.device import current_device, forget, remember, signed_vacancy_ids
+from fairsite.intents.forms import AttendeeForm
+from fairsite.intents.models import Attendee, Device, Intent, new_device_token
+from fairsite.live.models import LiveItem, LiveSession
+from fairsite.vacancies.models import Vacancy
+from fairsite.web import after_write, render
+
+_SLOT = re.compile(r"[a-z][a-z0-9_-]{0,29}")
+
+
+@dataclass
+class Place:
+    """Where an intent is signed, and what the attendee is told about it."""
+
+    source: str  # booth / fair / live
+    where: dict  # the intent button's context: {"booth": token} / {"fair": id} / {"live": id}
+    vacancy: Vacancy
+    employer: Employer
+    fair_id: int | None = None
+    booth_id: int | None = None
+    booth_number: str | None = None
+    live_session_id: int | None = None
+    # Why signing is not possible here now (closed fair, ended session...), or "".
+    closed: str = ""
+    back_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _int(value) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def resolve_place(values) -> Place:
+    """The vacancy and where it is signed, from `vacancy_id` plus exactly one of `booth`
+    (token), `fair` (id) or `live` (session id). Anything that does not fit is a 404."""
+    vacancy_id = _int(values.get("vacancy_id"))
+    given = [k for k in ("booth", "fair", "live") if values.get(k)]
+    if vacancy_id is None or len(given) != 1:
+        abort(404)
+    vacancy = db.session.get(Vacancy, vacancy_id)
+    if vacancy is None:
+        abort(404)
+    kind = given[0]
+    raw = values.get(kind)
+    if kind == "booth":
+        booth = db.session.scalar(select(Booth).where(Booth.token == raw[:40]))
+        placed = booth is not None and db.session.get(BoothVacancy, (booth.id, vacancy.id))
+        if booth is None or not placed or booth.status != "approved":
+            abort(404)
+        fair = booth.fair
+        place = Place("booth", {"booth": booth.token}, vacancy, vacancy.employer, fair_id=fair.id,
+                      booth_id=booth.id, booth_number=booth.number,
+                      back_url=url_for("booths.public", token=booth.token))
+        place.closed = _fair_closed(fair)
+    elif kind == "fair":
+        fair = db.session.get(Fair, _int(raw) or 0)
+        if fair is None or not fair.is_public:
+            abort(404)
+        booth = db.session.scalar(
+            select(Booth).join(BoothVacancy, BoothVacancy.booth_id == Booth.id).where(
+                Booth.fair_id == fair.id, Booth.status == "approved",
+                BoothVacancy.vacancy_id == vacancy.id,
+            ).limit(1)
+        )
+        if booth is None:
+            abort(404)
+        place = Place("fair", {"fair": fair.id}, vacancy, vacancy.employer, fair_id=fair.id,
+                      booth_id=booth.id, booth_number=booth.number,
+                      back_url=url_for("fairs.show", fair_id=fair.id))
+        place.closed = _fair_closed(fair)
+    else:
+        session = db.session.get(LiveSession, _int(raw) or 0)
+        if session is None or db.session.get(LiveItem, (session.id, vacancy.id)) is None:
+            abort(404)
+        booth = None
+        if session.fair_id:
+            booth = db.session.scalar(
+                select(Booth).join(BoothVacancy, BoothVacancy.booth_id == Booth.id).where(
+                    Booth.fair_id == session.fair_id, Booth.status == "approved",
+                    BoothVacancy.vacancy_id == vacancy.id,
+                ).limit(1)
+            )
+        place = Place("live", {"live": session.id}, vacancy, vacancy.employer,
+                      fair_id=session.fair_id, booth_id=booth.id if booth else None,
+                      booth_number=booth.number if booth else None, live_session_id=session.id,
+                      back_url=_live_url(session.id))
+        if session.status != "live":
+            place.closed = (_("这场直播还没有开始，开播后才能登记。") if session.status == "scheduled"
+                            else _("这场直播已经结束，不再接受登记。"))
+    if not place.closed and not vacancy.is_open:
+        place.closed = _("这个岗位已经招满或停止招聘。")
+    return place
+
+
+def _fair_closed(fair: Fair) -> str:
+    if fair.takes_intents:
+        return ""
+    if fair.status == "closed":
+        return _("本场招聘会已结束，不再接受登记。")
+    return _("本场招聘会还没有开始接受登记。")
+
+
+def _live_url(session_id: int) -> str:
+    try:
+        return url_for("live.show", session_id=session_id)
+    except Exception:  # the live pages are another module's; fall back to the home page
+        return url_for("fairs.index")
+
+
+def _slot() -> str:
+    slot = (request.values.get("slot") or "intent").strip()
+    return slot if _SLOT.fullmatch(slot) else "intent"
+
+
+# --- abuse limits ---------------------------------------------------------------------------
+
+def _limit_keys(phone: str | None, device_id: int | None) -> list[tuple[str, str]]:
+    config = current_app.config
+    keys = [(config["INTENT_LIMIT_PER_IP"], f"intent-ip/{request.remote_addr or '-'}")]
+    if phone:
+        keys.append((config["INTENT_LIMIT_PER_PHONE"], f"intent-phone/{phone}"))
+    if device_id:
+        keys.append((config["INTENT_LIMIT_PER_DEVICE"], f"intent-device/{device_id}"))
+    return keys
+
+
+def _within_limits(keys) -> bool:
+    if not limiter.enabled:
+        return True
+    strategy = limiter.limiter
+    return all(strategy.test(limits.parse(spec), "fairsite", key) for spec, key in keys)
+
+
+def _count_against_limits(keys) -> None:
+    if not limiter.enabled:
+        return
+    strategy = limiter.limiter
+    for spec, key in keys:
+        strategy.hit(limits.parse(spec), "fairsite", key)
+
+
+def _already_signed(attendee_id: int, vacancy_id: int) -> bool:
+    return db.session.scalar(
+        select(Intent.id).where(Intent.attendee_id == attendee_id, Intent.vacancy_id == vacancy_id,
+                                Intent.withdrawn_at.is_(None))
+    ) is not None
+
+
+def _too_many(place: Place, slot: str):
+    return render("intents/limited.html", "intents/_limited.html", 429, place=place, slot=slot)
+
+
+# --- signing ------------------------------------------------------------------------------
+
+@bp.route("/intents/sign", methods=["GET", "POST"])
+def sign():
+    """Sign intent for one vacancy. A known device signs with this one request; an unknown one
+    gets the short form first (in place with htmx, as a page without)."""
+    place = resolve_place(request.values)
+    slot = _slot()
+    if place.closed:
+        return render("intents/closed.html", "intents/_closed.html", place=place, slot=slot)
+    device = current_device()
+    if device is None:
+        return _sign_with_form(place, slot)
+    if request.method == "GET":
+        return render("intents/sign.html", place=place, slot=slot, form=None)
+    attendee = db.session.get(Attendee, device.attendee_id)
+    keys = _limit_keys(attendee.phone, device.id)
+    if not _within_limits(keys) and not _already_signed(attendee.id, place.vacancy.id):
+        return _too_many(place, slot)
+    with write_transaction():
+        signed = _record(attendee, place, device.id)
+    return _signed(place, slot, signed, keys)
+
+
+def _record(attendee, place: Place, device_id: int) -> service.Signed:
+    vacancy = SimpleNamespace(id=place.vacancy.id, employer_id=place.vacancy.employer_id)
+    return service.record_intent(
+        attendee, vacancy, place.source, fair_id=place.fair_id, booth_id=place.booth_id,
+        live_session_id=place.live_session_id, device_id=device_id,
+    )
+
+
+def _sign_with_form(place: Place, slot: str):
+    form = AttendeeForm()
+    submitted = request.method == "POST" and request.form.get("step") == "form"
+    if not submitted or not form.validate():
+        return render("intents/sign.html", "intents/_form.html", place=place, form=form, slot=slot)
+    phone = form.normalised_phone
+    keys = _limit_keys(phone, None)
+    if not _within_limits(keys):
+        return _too_many(place, slot)
+    with write_transaction():
+        attendee, created = service.find_or_create_attendee(
+            form.name.data, phone, form.groups.data or [], current_app.config["CONSENT_VERSION"],
+        )
+        # A device that created the attendee sees everything of theirs; one that typed a number
+        # that existed already sees only what is signed from it.
+        token = db.session.execute(
+            text("INSERT INTO devices (token, attendee_id, full_access, created_at) "
+                 "VALUES (:t, :a, :f, :now) RETURNING id, token"),
+            {"t": new_device_token(), "a": attendee.id, "f": created, "now": utcnow()},
+        ).one()
+        signed = _record(attendee, place, token.id)
+    response = _signed(place, slot, signed, keys)
+    return remember(response, token.token)
+
+
+def _signed(place: Place, slot: str, signed: service.Signed, keys):
+    if signed.created:
+        _count_against_limits(keys)
+        events.intent_changed(place.fair_id, place.live_session_id, place.vacancy.employer_id)
+    return after_write(
+        url_for("intents.done", vacancy_id=place.vacancy.id, **place.where),
+        "intents/_button.html", vacancy=place.vacancy, where=place.where, signed=True,
+        place=place, id_prefix=slot,
+    )
+
+
+@bp.get("/intents/done")
+def done():
+    """The confirmation after a plain-form signing: what happens next."""
+    place = resolve_place(request.args)
+    device = current_device()
+    if device is None:
+        return redirect(place.back_url or url_for("fairs.index"))
+    return render("intents/done.html", place=place)
+
+
+# --- my intents ---------------------------------------------------------------------------
+
+def _my_intents(device):
+    return db.session.execute(
+        select(Intent, Vacancy, Employer, Booth.number)
+        .join(Vacancy, Vacancy.id == Intent.vacancy_id)
+        .join(Employer, Employer.id == Intent.employer_id)
+        .outerjoin(Booth, Booth.id == Intent.booth_id)
+        .where(device.visible())
+        .order_by(Intent.created_at.desc(), Intent.id.desc())
+    ).all()
+
+
+@bp.get("/me")
+def me():
+    device = current_device()
+    if device is None:
+        return render("intents/me.html", device=None, rows=[], attendee=None)
+    attendee = db.session.get(Attendee, device.attendee_id) if device.full_access else None
+    return render("intents/me.html", device=device, rows=_my_intents(device), attendee=attendee)
+
+
+@bp.post("/me/intents/<int:intent_id>/withdraw")
+def withdraw(intent_id: int):
+    device = current_device()
+    intent = db.session.get(Intent, intent_id)
+    if device is None or intent is None or not device.can_see(intent):
+        abort(404)
+    intent = service.withdraw(intent.id, device.attendee_id)
+    if intent is None:
+        abort(404)
+    events.intent_changed(intent.fair_id, intent.live_session_id, intent.employer_id)
+    row = db.session.execute(
+        select(Intent, Vacancy, Employer, Booth.number)
+        .join(Vacancy, Vacancy.id == Intent.vacancy_id)
+        .join(Employer, Employer.id == Intent.employer_id)
+        .outerjoin(Booth, Booth.id == Intent.booth_id)
+        .where(Intent.id == intent.id)
+    ).one()
+    return after_write(url_for("intents.me"), "intents/_my_intent.html", row=row)
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+def delete_me():
+    device = current_device()
+    if device is None:
+        return redirect(url_for("intents.me"))
+    if request.method == "GET":
+        return render("intents/delete.html", device=device)
+    if request.form.get("confirm") != "yes":
+        return render("intents/delete.html", device=device, need_confirm=True)
+    # Who must hear of it: read before the rows go.
+    touched = set(db.session.execute(
+        select(Intent.fair_id, Intent.live_session_id, Intent.employer_id).where(device.visible())
+    ).all())
+    if device.full_access:
+        service.erase_attendee(device.attendee_id)
+    else:
+        service.erase_device(device.id)
+    for fair_id, live_id, employer_id in touched:
+        events.intent_changed(fair_id, live_id, employer_id)
+    flash(_("您的信息已删除。"), "ok")
+    response = redirect(url_for("intents.me"), code=303)
+    return forget(response)
+
+
+@bp.app_template_global()
+def intent_signed(vacancy_id: int) -> bool:
+    """For the intent button: whether this device's attendee signed `vacancy_id`. All the
+    device's signed vacancies are read once per request."""
+    ids = request.environ.get("fairsite.signed_ids")
+    if ids is None:
+        device = current_device()
+        ids = set() if device is None else set(db.session.scalars(
+            select(Intent.vacancy_id).where(device.visible(), Intent.withdrawn_at.is_(None))
+        ))
+        request.environ["fairsite.signed_ids"] = ids
+    return vacancy_id in ids
+
+
+__all__ = ["resolve_place", "signed_vacancy_ids", "Device"]

@@ -1,0 +1,102 @@
+"""The attendee's device cookie: a signed, long-lived, HttpOnly cookie naming a Device row.
+No password, no account: the phone that signed once is recognised afterwards.
+
+A device that created the attendee (full_access) sees all the attendee's intents; a device that
+signed with a phone number that already existed sees only the intents signed from it."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Response, current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import and_, select, text
+
+from fairsite.extensions import db
+from fairsite.intents.models import Intent
+
+_SALT = "fairsite-device"
+_KEY = "fairsite.device"
+
+
+@dataclass(frozen=True)
+class CurrentDevice:
+    id: int
+    attendee_id: int
+    full_access: bool
+
+    def visible(self):
+        """A WHERE clause for the intents this device may see."""
+        if self.full_access:
+            return Intent.attendee_id == self.attendee_id
+        return and_(Intent.attendee_id == self.attendee_id, Intent.device_id == self.id)
+
+    def can_see(self, intent: Intent) -> bool:
+        return intent.attendee_id == self.attendee_id and (
+            self.full_access or intent.device_id == self.id
+        )
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def current_device() -> CurrentDevice | None:
+    """The device named by this request's cookie, or None (no cookie, bad signature, or the
+    device was erased). Looked up once per request."""
+    # Kept on the request (not on g, which tests share across requests of one app context).
+    if _KEY in request.environ:
+        return request.environ[_KEY]
+    device = None
+    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+    if raw:
+        try:
+            token = _serializer().loads(raw)
+        except BadSignature:
+            token = None
+        if isinstance(token, str):
+            row = db.session.execute(
+                text("SELECT id, attendee_id, full_access FROM devices WHERE token = :t"),
+                {"t": token},
+            ).first()
+            if row is not None:
+                device = CurrentDevice(row[0], row[1], bool(row[2]))
+    request.environ[_KEY] = device
+    return device
+
+
+def forget_current() -> None:
+    """After this request created or erased a device, look it up afresh."""
+    request.environ.pop(_KEY, None)
+
+
+def remember(response: Response, token: str) -> Response:
+    """Set the device cookie on `response`."""
+    config = current_app.config
+    response.set_cookie(
+        config["DEVICE_COOKIE_NAME"], _serializer().dumps(token),
+        max_age=config["DEVICE_COOKIE_MAX_AGE"], httponly=True, samesite="Lax",
+        secure=request.is_secure, path="/",
+    )
+    return response
+
+
+def forget(response: Response) -> Response:
+    response.delete_cookie(current_app.config["DEVICE_COOKIE_NAME"], path="/")
+    return response
+
+
+def signed_vacancy_ids(vacancy_ids: Iterable[int], device: CurrentDevice | None = None) -> set[int]:
+    """Which of these vacancies this device's attendee has signed (and not withdrawn), as far
+    as this device may see. For the intent button's "已登记 ✓" state."""
+    device = device or current_device()
+    ids = list(vacancy_ids)
+    if device is None or not ids:
+        return set()
+    return set(db.session.scalars(
+        select(Intent.vacancy_id).where(
+            device.visible(), Intent.vacancy_id.in_(ids), Intent.withdrawn_at.is_(None)
+        )
+    ))
+
+

@@ -1,0 +1,50 @@
+"""The attendee's one short form: name, mobile number, key groups, consent."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from fairsite.forms import Form
+from fairsite.intents.models import KEY_GROUPS
+from fairsite.phones import normalise_phone
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        # Unknown codes are dropped (validate_groups) rather than refused: nobody can fix a
+        # checkbox they cannot see.
+        return None
+
+
+class AttendeeForm(Form):
+    name = StringField(
+        _l("姓名"),
+        validators=[DataRequired(_l("请填写您的姓名。")), Length(max=40, message=_l("姓名最多 40 个字。"))],
+        render_kw={"autocomplete": "name", "maxlength": 40},
+    )
+    phone = StringField(
+        _l("手机号"),
+        validators=[DataRequired(_l("请填写手机号。"))],
+        render_kw={"type": "tel", "inputmode": "tel", "autocomplete": "tel", "maxlength": 30},
+    )
+    groups = MultiCheckboxField(_l("以下情况（可不选）"), choices=list(KEY_GROUPS.items()))
+    consent = BooleanField(
+        _l("我已阅读上面的说明，同意登记"),
+        validators=[DataRequired(_l("请勾选同意，才能登记。"))],
+    )
+
+    #: The normalised 11-digit number, set by validation.
+    normalised_phone: str | None = None
+
+    def validate_phone(self, field) -> None:
+        self.normalised_phone = normalise_phone(field.data or "")
+        if self.normalised_phone is None:
+            raise ValidationError(_l("手机号不正确：请填写 11 位手机号，例如 138 0013 8000。"))
+
+    def validate_groups(self, field) -> None:
+        field.data = [g for g in (field.data or []) if g in KEY_GROUPS]
