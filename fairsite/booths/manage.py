@@ -1,1 +1,236 @@
-"""booths: manage views."""
+"""Organisers' side of booths: approve applications (numbering them in zones, or as typed),
+reject them with a reason, renumber, and print every approved booth's poster at once."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import abort, current_app, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from fairsite.accounts.access import organiser_required
+from fairsite.booths import bp
+from fairsite.booths.cache import touch_booth
+from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.database import utcnow, write_transaction
+from fairsite.employers.models import Employer
+from fairsite.extensions import db
+from fairsite.fairs import manage as fairs_manage  # module: the packages import each other
+from fairsite.qr.service import qr_svg
+from fairsite.tallies import service as tallies
+from fairsite.vacancies.models import Vacancy
+from fairsite.web import after_write, render, wants_fragment
+
+ZONES = "ABCDEFGH"
+_NUMBER = re.compile(r"([A-Z]{1,3})-?0*([0-9]{1,3})")
+FILTERS = ("applied", "approved", "rejected", "all")
+
+
+def normalise_number(raw: str) -> str | None:
+    """'a12', 'Ａ－１２', 'A-012' -> 'A-12'; None if it is not zone letters and a number."""
+    text = unicodedata.normalize("NFKC", raw or "").strip().upper().replace(" ", "")
+    text = re.sub(r"[\u2010-\u2015\u2212_]", "-", text)
+    match = _NUMBER.fullmatch(text)
+    if not match or int(match.group(2)) == 0:
+        return None
+    return f"{match.group(1)}-{int(match.group(2)):02d}"
+
+
+def next_free_number(fair_id: int, zone: str) -> str:
+    """The lowest free number in a zone of the fair (fills the gaps rejections leave)."""
+    taken = set()
+    for (number,) in db.session.execute(
+        select(Booth.number).where(Booth.fair_id == fair_id, Booth.number.like(f"{zone}-%"))
+    ):
+        match = _NUMBER.fullmatch(number)
+        if match and match.group(1) == zone:
+            taken.add(int(match.group(2)))
+    n = 1
+    while n in taken:
+        n += 1
+    return f"{zone}-{n:02d}"
+
+
+def holder_of(fair_id: int, number: str, except_booth: int) -> str | None:
+    """The employer already at this booth number of the fair, if any."""
+    return db.session.scalar(
+        select(Employer.name).join(Booth, Booth.employer_id == Employer.id)
+        .where(Booth.fair_id == fair_id, Booth.number == number, Booth.id != except_booth)
+    )
+
+
+def get_booth(booth_id: int) -> Booth:
+    booth = db.session.get(Booth, booth_id)
+    if booth is None:
+        abort(404)
+    return booth
+
+
+def booth_stats(booth_ids) -> dict[int, tuple[int, int]]:
+    """Vacancies and posts (headcount) placed at each booth."""
+    if not booth_ids:
+        return {}
+    return {
+        booth_id: (n, posts or 0)
+        for booth_id, n, posts in db.session.execute(
+            select(BoothVacancy.booth_id, func.count(), func.sum(Vacancy.headcount))
+            .join(Vacancy, Vacancy.id == BoothVacancy.vacancy_id)
+            .where(BoothVacancy.booth_id.in_(booth_ids), Vacancy.is_open.is_(True))
+            .group_by(BoothVacancy.booth_id)
+        )
+    }
+
+
+def _row(booth: Booth, error: str = "", status: int = 200):
+    """The booth's row: the fragment for htmx, the whole list page otherwise."""
+    if wants_fragment():
+        return render("booths/manage_index.html", "booths/_manage_row.html", 200,
+                      booth=booth, error=error, stats=booth_stats([booth.id]), zones=ZONES)
+    return _index(booth.fair, "all", errors={booth.id: error} if error else {}, status=status)
+
+
+def _index(fair, show: str, errors: dict | None = None, status: int = 200):
+    query = (
+        select(Booth).where(Booth.fair_id == fair.id).options(selectinload(Booth.employer))
+        .order_by(Booth.number.is_(None).desc(), Booth.number, Booth.created_at)
+    )
+    counts = dict(db.session.execute(
+        select(Booth.status, func.count()).where(Booth.fair_id == fair.id).group_by(Booth.status)
+    ).all())
+    if show != "all":
+        query = query.where(Booth.status == show)
+    booths = db.session.scalars(query).all()
+    return render(
+        "booths/manage_index.html", None, status, fair=fair, booths=booths, show=show,
+        counts=counts, errors=errors or {}, stats=booth_stats([b.id for b in booths]),
+        zones=ZONES, **fairs_manage.manage_context(),
+    )
+
+
+@bp.get("/manage/fairs/<int:fair_id>/booths")
+@organiser_required
+def manage_index(fair_id: int):
+    fair = fairs_manage.get_fair(fair_id)
+    show = request.args.get("show", "")
+    if show not in FILTERS:
+        show = "applied" if db.session.scalar(
+            select(func.count()).select_from(Booth).where(Booth.fair_id == fair.id, Booth.status == "applied")
+        ) else "all"
+    return _index(fair, show)
+
+
+def _decided(booth: Booth) -> None:
+    """Inside the write: the booth page and the fair's board expire."""
+    booth.decided_at = utcnow()
+    touch_booth(booth.id)
+    tallies.touch(f"fair:{booth.fair_id}")
+
+
+@bp.post("/manage/booths/<int:booth_id>/approve")
+@organiser_required
+def manage_approve(booth_id: int):
+    typed = request.form.get("number", "").strip()
+    zone = request.form.get("zone", "A")
+    if zone not in ZONES:
+        zone = "A"
+    number = normalise_number(typed) if typed else None
+    if typed and number is None:
+        return _row(get_booth(booth_id), _("展位号格式应为“区号-编号”，例如 A-01"), 422)
+    try:
+        with write_transaction():
+            booth = get_booth(booth_id)
+            number = number or (booth.number if booth.status == "approved" else None) \
+                or next_free_number(booth.fair_id, zone)
+            holder = holder_of(booth.fair_id, number, booth.id)
+            if holder:
+                raise DuplicateNumber(number, holder)
+            booth.status, booth.number, booth.reject_reason = "approved", number, ""
+            _decided(booth)
+    except DuplicateNumber as dup:
+        db.session.rollback()
+        return _row(get_booth(booth_id), dup.message(), 422)
+    except IntegrityError:
+        # Two desks numbering at once: the unique constraint decided.
+        db.session.rollback()
+        return _row(get_booth(booth_id), _("展位号 %(n)s 刚被占用，请换一个", n=number), 422)
+    fairs_manage.fair_changed(booth.fair_id)
+    return after_write(url_for("booths.manage_index", fair_id=booth.fair_id, show="all"),
+                       "booths/_manage_row.html", booth=booth, error="",
+                       stats=booth_stats([booth.id]), zones=ZONES)
+
+
+class DuplicateNumber(Exception):
+    def __init__(self, number: str, holder: str):
+        super().__init__(number)
+        self.number, self.holder = number, holder
+
+    def message(self) -> str:
+        return _("展位号 %(n)s 已分配给“%(e)s”，同一场招聘会的展位号不能重复", n=self.number, e=self.holder)
+
+
+@bp.post("/manage/booths/<int:booth_id>/reject")
+@organiser_required
+def manage_reject(booth_id: int):
+    reason = (request.form.get("reason") or "").strip()[:200]
+    if not reason:
+        return _row(get_booth(booth_id), _("请填写不通过的原因，企业会看到它"), 422)
+    with write_transaction():
+        booth = get_booth(booth_id)
+        booth.status, booth.number, booth.reject_reason = "rejected", None, reason
+        _decided(booth)
+    fairs_manage.fair_changed(booth.fair_id)
+    return after_write(url_for("booths.manage_index", fair_id=booth.fair_id, show="all"),
+                       "booths/_manage_row.html", booth=booth, error="",
+                       stats=booth_stats([booth.id]), zones=ZONES)
+
+
+@bp.post("/manage/fairs/<int:fair_id>/booths/approve-all")
+@organiser_required
+def manage_approve_all(fair_id: int):
+    """Approve every pending application, numbering them in a zone in order of application."""
+    zone = request.form.get("zone", "A")
+    if zone not in ZONES:
+        zone = "A"
+    with write_transaction():
+        fair = fairs_manage.get_fair(fair_id)
+        pending = db.session.scalars(
+            select(Booth).where(Booth.fair_id == fair.id, Booth.status == "applied")
+            .order_by(Booth.created_at, Booth.id)
+        ).all()
+        for booth in pending:
+            booth.number = next_free_number(fair.id, zone)
+            booth.status, booth.reject_reason = "approved", ""
+            _decided(booth)
+            db.session.flush()
+    fairs_manage.fair_changed(fair.id)
+    return after_write(url_for("booths.manage_index", fair_id=fair.id, show="approved"))
+
+
+def public_fair_url(fair_id: int) -> str:
+    """The fair page's address for its entrance QR: on SITE_ADDRESS when configured (the
+    address people see printed, as on the booth posters), else this server's own."""
+    site = (current_app.config.get("SITE_ADDRESS") or "").strip().rstrip("/")
+    if site:
+        return ("" if "://" in site else "https://") + site + url_for("fairs.show", fair_id=fair_id)
+    return url_for("fairs.show", fair_id=fair_id, _external=True)
+
+
+@bp.get("/manage/fairs/<int:fair_id>/posters")
+@organiser_required
+def manage_posters(fair_id: int):
+    """Every approved booth's A4 poster, then the fair's entrance poster: one print job."""
+    fair = fairs_manage.get_fair(fair_id)
+    booths = db.session.scalars(
+        select(Booth).where(Booth.fair_id == fair.id, Booth.status == "approved")
+        .options(selectinload(Booth.employer), selectinload(Booth.vacancies))
+        .order_by(Booth.number)
+    ).all()
+    fair_url = public_fair_url(fair.id)
+    return render(
+        "booths/manage_posters.html", fair=fair, booths=booths, fair_url=fair_url,
+        fair_qr=qr_svg(fair_url),
+        **fairs_manage.manage_context(),
+    )

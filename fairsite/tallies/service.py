@@ -23,6 +23,12 @@ def bump(scope: str, counts: Iterable[tuple[str, str]], delta: int = 1) -> None:
     db.session.execute(_UPSERT, params)
 
 
+def touch(scope: str) -> None:
+    """Move a scope's version on without counting anything: what its board shows besides
+    the counters (booths approved, fair details) changed, so cached boards and ETags expire."""
+    bump(scope, [])
+
+
 def read(scope: str) -> dict[str, dict[str, int]]:
     """All counters of a scope as {dim: {key: n}}."""
     out: dict[str, dict[str, int]] = {}

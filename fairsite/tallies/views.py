@@ -1,1 +1,85 @@
-"""tallies: views views."""
+"""The organiser's tally board (a page, its fragment, and its event stream) and the day's
+report (a printable page and an .xlsx file)."""
+from __future__ import annotations
+
+import time
+
+from flask import Response, request, send_file
+
+from fairsite import sse
+from fairsite.accounts.access import organiser_required
+from fairsite.fairs import manage as fairs_manage  # module: the packages import each other
+from fairsite.tallies import board as boards
+from fairsite.tallies import bp
+from fairsite.tallies import report as reports
+from fairsite.tallies import service as tallies
+from fairsite.web import render
+
+# Besides the counters, the board shows the fair's offer (booths, posts, pay), which changes
+# without an intent: the ETag also turns over every minute, so such a change shows within one.
+ETAG_PERIOD = 60
+
+
+def _etag(fair_id: int, version: int) -> str:
+    return f'"tally-{fair_id}-{version}-{int(time.time() // ETAG_PERIOD)}"'
+
+
+def _not_modified(etag: str) -> Response:
+    response = Response(status=304)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/manage/fairs/<int:fair_id>/board")
+@organiser_required
+def board(fair_id: int):
+    fair = fairs_manage.get_fair(fair_id)
+    return render("tallies/board.html", board=boards.build(fair), fair=fair, **fairs_manage.manage_context())
+
+
+@bp.get("/manage/fairs/<int:fair_id>/board/tally")
+@organiser_required
+def tally(fair_id: int):
+    """The board's numbers. The version is read before anything else, so an unchanged board
+    costs one indexed row and a 304."""
+    version = tallies.version(f"fair:{fair_id}")
+    etag = _etag(fair_id, version)
+    if etag in request.if_none_match:
+        return _not_modified(etag)
+    fair = fairs_manage.get_fair(fair_id)
+    response = render("tallies/board.html", "tallies/_tally.html",
+                      board=boards.build(fair, version), fair=fair, **fairs_manage.manage_context())
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manage/fairs/<int:fair_id>/board/stream")
+@organiser_required
+def stream(fair_id: int):
+    """Server-Sent Events: "tally" whenever the fair's counters move."""
+    fairs_manage.get_fair(fair_id)
+    return sse.stream(f"fair:{fair_id}")
+
+
+@bp.get("/manage/fairs/<int:fair_id>/report")
+@organiser_required
+def report(fair_id: int):
+    fair = fairs_manage.get_fair(fair_id)
+    return render("tallies/report.html", fair=fair, report=reports.build(fair), **fairs_manage.manage_context())
+
+
+@bp.get("/manage/fairs/<int:fair_id>/report.xlsx")
+@organiser_required
+def report_xlsx(fair_id: int):
+    fair = fairs_manage.get_fair(fair_id)
+    data = reports.build(fair)
+    return send_file(
+        reports.to_xlsx(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{fair.date:%Y%m%d}-{fair.title[:40]}-统计报表.xlsx",
+        max_age=0,
+    )

@@ -1,0 +1,186 @@
+"""The day's report that bureaus send upward: the fair's offer, attendees and intents in total
+and by key group, source and hour, and the follow-up employers recorded (contacted,
+interviewed, hired). Run once, so it counts the intents themselves with GROUP BY; withdrawn
+intents are left out."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from fairsite.database import utcnow
+from fairsite.extensions import db
+from fairsite.fairs.models import Fair
+from fairsite.intents.models import KEY_GROUPS, SOURCES
+from fairsite.tallies.board import offer
+from fairsite.web import local_time
+
+# Follow-up reached, by intent status: a hired intent was also contacted and interviewed.
+CONTACTED = ("contacted", "interviewed", "hired", "unsuitable")
+INTERVIEWED = ("interviewed", "hired")
+
+
+@dataclass
+class Row:
+    label: str
+    people: int = 0
+    intents: int = 0
+    contacted: int = 0
+    interviewed: int = 0
+    hired: int = 0
+
+    def add(self, other: Row) -> None:
+        self.people += other.people
+        self.intents += other.intents
+        self.contacted += other.contacted
+        self.interviewed += other.interviewed
+        self.hired += other.hired
+
+
+@dataclass
+class Report:
+    fair: Fair
+    generated_at: object
+    employers: int
+    posts: int
+    average_pay: int
+    total: Row
+    groups: list[Row] = field(default_factory=list)
+    no_group: Row | None = None
+    sources: list[Row] = field(default_factory=list)
+    hours: list[Row] = field(default_factory=list)
+    employer_rows: list[tuple[str, Row]] = field(default_factory=list)  # booth number, row
+
+
+def _in(values) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+# People counted once per row, whichever of their intents reached the stage.
+_MEASURES = (
+    "count(DISTINCT i.attendee_id) AS people, count(*) AS intents, "
+    f"count(DISTINCT CASE WHEN i.status IN {_in(CONTACTED)} THEN i.attendee_id END) AS contacted, "
+    f"count(DISTINCT CASE WHEN i.status IN {_in(INTERVIEWED)} THEN i.attendee_id END) AS interviewed, "
+    "count(DISTINCT CASE WHEN i.status = 'hired' THEN i.attendee_id END) AS hired"
+)
+_WHERE = "FROM intents i {join} WHERE i.fair_id = :fair AND i.withdrawn_at IS NULL"
+
+
+def _rows(fair_id: int, select_key: str, group_by: str, join: str = "") -> list:
+    sql = f"SELECT {select_key} AS k, {_MEASURES} {_WHERE.format(join=join)} GROUP BY {group_by}"
+    return db.session.execute(text(sql), {"fair": fair_id}).all()
+
+
+def _local_hour_sql() -> str:
+    if db.engine.dialect.name == "postgresql":
+        return "CAST(EXTRACT(HOUR FROM i.created_at + INTERVAL '8 hours') AS INTEGER)"
+    return "CAST(strftime('%H', i.created_at, '+8 hours') AS INTEGER)"
+
+
+def _row(label: str, r) -> Row:
+    return Row(label, r.people, r.intents, r.contacted, r.interviewed, r.hired)
+
+
+def build(fair: Fair) -> Report:
+    params = {"fair": fair.id}
+    employers, posts, average_pay = offer(fair.id)
+
+    total_row = db.session.execute(text(f"SELECT {_MEASURES} {_WHERE.format(join='')}"), params).one()
+    total = _row("合计", total_row)
+
+    # Each person has one set of groups, so summing people over the sets is exact per group.
+    groups = {code: Row(label) for code, label in KEY_GROUPS.items()}
+    no_group = Row("未填写重点群体")
+    for r in _rows(fair.id, "a.groups", "a.groups", "JOIN attendees a ON a.id = i.attendee_id"):
+        codes = [c for c in (r.k or "").split(",") if c in groups]
+        for code in codes:
+            groups[code].add(_row("", r))
+        if not codes:
+            no_group.add(_row("", r))
+
+    by_source = {r.k: r for r in _rows(fair.id, "i.source", "i.source")}
+    sources = [_row(label, by_source[code]) for code, label in SOURCES.items() if code in by_source]
+
+    hour_sql = _local_hour_sql()
+    hours = [_row(f"{r.k:02d}:00–{r.k:02d}:59", r) for r in sorted(_rows(fair.id, hour_sql, hour_sql), key=lambda r: r.k)]
+
+    employer_rows = []
+    for r in db.session.execute(text(
+        f"SELECT e.name AS name, b.number AS number, {_MEASURES} "
+        "FROM intents i JOIN employers e ON e.id = i.employer_id "
+        "LEFT JOIN booths b ON b.employer_id = i.employer_id AND b.fair_id = i.fair_id "
+        "WHERE i.fair_id = :fair AND i.withdrawn_at IS NULL "
+        "GROUP BY e.id, e.name, b.number ORDER BY count(*) DESC, e.name"
+    ), params):
+        employer_rows.append((r.number or "", _row(r.name, r)))
+
+    return Report(
+        fair=fair, generated_at=utcnow(), employers=employers, posts=posts,
+        average_pay=average_pay, total=total, groups=list(groups.values()), no_group=no_group,
+        sources=sources, hours=hours, employer_rows=employer_rows,
+    )
+
+
+HEAD = ["", "人数", "求职意向", "已联系（人）", "已面试（人）", "已录用（人）"]
+
+
+def to_xlsx(report: Report) -> io.BytesIO:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="E6F0FA")
+    wb = Workbook()
+    fair = report.fair
+
+    summary = wb.active
+    summary.title = "总览"
+    summary.append([fair.title])
+    summary["A1"].font = Font(bold=True, size=14)
+    summary.append(["日期", fair.date.strftime("%Y-%m-%d")])
+    summary.append(["地点", fair.venue])
+    if fair.campaign:
+        summary.append(["活动", fair.campaign])
+    summary.append(["生成时间", local_time(report.generated_at)])
+    summary.append([])
+    for label, value in [
+        ("参会企业（家）", report.employers), ("招聘岗位（个）", report.posts),
+        ("平均月薪（元）", report.average_pay), ("登记求职者（人）", report.total.people),
+        ("求职意向（条）", report.total.intents), ("已联系（人）", report.total.contacted),
+        ("已面试（人）", report.total.interviewed), ("已录用（人）", report.total.hired),
+    ]:
+        summary.append([label, value])
+        summary.cell(summary.max_row, 1).font = bold
+
+    def table(title: str, first: str, rows: list[Row], note: str = "", lead: list[str] | None = None):
+        ws = wb.create_sheet(title)
+        heading = (lead or []) + [first] + HEAD[1:]
+        ws.append(heading)
+        for cell in ws[1]:
+            cell.font, cell.fill = bold, head_fill
+            cell.alignment = Alignment(horizontal="center")
+        for row in rows:
+            prefix = row[0] if isinstance(row, tuple) else None
+            r = row[1] if isinstance(row, tuple) else row
+            ws.append(([prefix] if lead else []) + [r.label, r.people, r.intents, r.contacted, r.interviewed, r.hired])
+        if note:
+            ws.append([])
+            ws.append([note])
+        return ws
+
+    groups = report.groups + ([report.no_group] if report.no_group and report.no_group.intents else [])
+    table("按重点群体", "重点群体", groups + [report.total], "一人可属多个重点群体，各群体人数之和可能大于合计。")
+    table("按来源", "登记来源", report.sources + [report.total])
+    table("按时段", "时段", report.hours + [report.total])
+    table("按企业", "企业", report.employer_rows, lead=["展位号"])
+
+    for ws in wb.worksheets:
+        for i, width in enumerate([22, 14, 12, 14, 14, 14, 14], start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+    wb["按企业"].column_dimensions["B"].width = 34
+    out = io.BytesIO()
+    wb.save(out)
+    out.seek(0)
+    return out
