@@ -5,16 +5,31 @@
   subscription and fans messages out to its own local queues.
 
 A message is formatted as a Server-Sent Event once, when published, and the same string is
-handed to every subscriber: nothing is rendered or queried per viewer."""
+handed to every subscriber: nothing is rendered or queried per viewer.
+
+A message published with `retain=True` is also kept as the channel's latest message of its
+event name, and a new subscriber gets the retained messages first (`retained(channel)`): a
+viewer who connects (or reconnects after a network gap) just after a change still sees it.
+
+Subscriber counts: `subscriber_count` counts this process; `total_subscriber_count` adds up
+every process (with Redis each process reports its counts every few seconds)."""
 from __future__ import annotations
 
+import os
 import queue
+import socket
 import threading
+import time
 from collections import defaultdict
 
 from flask import Flask, current_app
 
 PREFIX = "fairsite:"
+RETAINED_PREFIX = "fairsite-retained:"
+COUNTS_KEY = "fairsite-subscribers"
+# A process that has not reported for this long is taken to be gone (crashed, restarted).
+REPORT_EVERY = 5.0
+REPORT_STALE = 3 * REPORT_EVERY
 
 
 def format_sse(event: str, data: str) -> str:
@@ -52,6 +67,21 @@ class LocalHub:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.channels: dict[str, set[Subscription]] = defaultdict(set)
+        # channel -> {event name -> latest formatted message}
+        self.retained: dict[str, dict[str, str]] = {}
+
+    def retain(self, channel: str, event: str, message: str, *, only_if_missing: bool = False) -> None:
+        with self.lock:
+            kept = self.retained.setdefault(channel, {})
+            if only_if_missing and event in kept:
+                return
+            kept[event] = message
+
+    def retained_messages(self, channel: str) -> list[str] | None:
+        """The retained messages of `channel`, or None if this process holds none."""
+        with self.lock:
+            kept = self.retained.get(channel)
+            return list(kept.values()) if kept else None
 
     def add(self, channel: str) -> Subscription:
         sub = Subscription(self, channel)
@@ -81,40 +111,100 @@ class LocalHub:
         with self.lock:
             return len(self.channels.get(channel, ()))
 
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            return {channel: len(subs) for channel, subs in self.channels.items()}
+
+
+def _event_name(message: str) -> str:
+    return message.split("\n", 1)[0].removeprefix("event: ")
+
 
 class InProcessBroker:
     def __init__(self) -> None:
         self.hub = LocalHub()
 
-    def publish(self, channel: str, message: str) -> None:
+    def publish(self, channel: str, message: str, retain: bool = False) -> None:
+        if retain:
+            self.hub.retain(channel, _event_name(message), message)
         self.hub.deliver(channel, message)
 
     def subscribe(self, channel: str) -> Subscription:
         return self.hub.add(channel)
+
+    def retained(self, channel: str) -> list[str] | None:
+        return self.hub.retained_messages(channel)
+
+    def total_count(self, channel: str) -> int:
+        return self.hub.count(channel)
 
     def close(self) -> None:
         pass
 
 
 class RedisBroker:
-    """Publishes through Redis; one listener per process feeds the local hub."""
+    """Publishes through Redis; one listener per process feeds the local hub.
+
+    Retained messages are also kept in a Redis hash per channel, so that a process that
+    started after a change can still give new subscribers the current state. Each message
+    on the wire starts with "R" (retained) or "N" (not)."""
 
     def __init__(self, url: str) -> None:
         import redis
 
         self.redis = redis.Redis.from_url(url)
         self.hub = LocalHub()
+        self.process_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._listener: threading.Thread | None = None
         self._pubsub = None
         self._ready = threading.Event()
         self._start_lock = threading.Lock()
+        self._closed = False
+        self._reported: set[str] = set()
 
-    def publish(self, channel: str, message: str) -> None:
-        self.redis.publish(PREFIX + channel, message.encode())
+    def publish(self, channel: str, message: str, retain: bool = False) -> None:
+        if retain:
+            self.redis.hset(RETAINED_PREFIX + channel, _event_name(message), message.encode())
+        self.redis.publish(PREFIX + channel, ("R" if retain else "N") + message)
 
     def subscribe(self, channel: str) -> Subscription:
         self._ensure_listener()
         return self.hub.add(channel)
+
+    def retained(self, channel: str) -> list[str] | None:
+        kept = self.hub.retained_messages(channel)
+        if kept is not None:
+            return kept
+        # This process has seen no change on the channel yet: ask Redis once.
+        stored = self.redis.hgetall(RETAINED_PREFIX + channel)
+        for event, message in stored.items():
+            self.hub.retain(channel, event.decode(), message.decode(), only_if_missing=True)
+        return self.hub.retained_messages(channel)
+
+    def total_count(self, channel: str) -> int:
+        """Subscribers of `channel` in every process that reported recently (this one now)."""
+        self._report()
+        raw = self.redis.hgetall(f"{COUNTS_KEY}:{channel}")
+        seen = self.redis.hgetall(COUNTS_KEY)
+        now = time.time()
+        total = 0
+        for proc, n in raw.items():
+            last = float(seen.get(proc, 0) or 0)
+            if now - last <= REPORT_STALE:
+                total += int(n)
+        return total
+
+    def _report(self) -> None:
+        """Write this process's subscriber counts to Redis (and drop channels now empty)."""
+        counts = self.hub.counts()
+        pipe = self.redis.pipeline(transaction=False)
+        for channel, n in counts.items():
+            pipe.hset(f"{COUNTS_KEY}:{channel}", self.process_id, n)
+        for channel in self._reported - counts.keys():
+            pipe.hdel(f"{COUNTS_KEY}:{channel}", self.process_id)
+        pipe.hset(COUNTS_KEY, self.process_id, time.time())
+        pipe.execute()
+        self._reported = set(counts)
 
     def _ensure_listener(self) -> None:
         with self._start_lock:
@@ -126,24 +216,33 @@ class RedisBroker:
         self._ready.wait(timeout=5)
 
     def _listen(self) -> None:
-        import time
-
-        while True:
+        while not self._closed:
             try:
                 pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 pubsub.psubscribe(PREFIX + "*")
                 self._pubsub = pubsub
                 self._ready.set()
-                for item in pubsub.listen():
-                    if item.get("type") != "pmessage":
+                next_report = 0.0
+                while not self._closed:
+                    item = pubsub.get_message(timeout=1.0)
+                    if time.monotonic() >= next_report:
+                        self._report()
+                        next_report = time.monotonic() + REPORT_EVERY
+                    if item is None or item.get("type") != "pmessage":
                         continue
                     channel = item["channel"].decode()[len(PREFIX):]
-                    self.hub.deliver(channel, item["data"].decode())
+                    data = item["data"].decode()
+                    message = data[1:]
+                    if data[:1] == "R":
+                        self.hub.retain(channel, _event_name(message), message)
+                    self.hub.deliver(channel, message)
             except Exception:  # noqa: BLE001 - keep listening across Redis restarts
                 self._ready.set()
-                time.sleep(1)
+                if not self._closed:
+                    time.sleep(1)
 
     def close(self) -> None:
+        self._closed = True
         if self._pubsub is not None:
             try:
                 self._pubsub.close()
@@ -161,9 +260,21 @@ def broker() -> InProcessBroker | RedisBroker:
     return current_app.extensions["fairsite.pubsub"]
 
 
-def publish(channel: str, event: str, data: str = "") -> None:
-    """Send an event to everyone subscribed to `channel`. Call after the commit."""
-    broker().publish(channel, format_sse(event, data))
+def publish(channel: str, event: str, data: str = "", retain: bool = False) -> None:
+    """Send an event to everyone subscribed to `channel`. Call after the commit.
+    `retain` keeps it as the channel's latest `event`, sent first to new subscribers."""
+    broker().publish(channel, format_sse(event, data), retain=retain)
+
+
+def retained(channel: str) -> list[str] | None:
+    """The latest retained message of each event of `channel`; None if none is known."""
+    return broker().retained(channel)
+
+
+def keep_local(channel: str, event: str, data: str) -> None:
+    """Retain a message in this process only (without sending it): the current state,
+    rendered after a restart, for subscribers of a channel that has not changed since."""
+    broker().hub.retain(channel, event, format_sse(event, data), only_if_missing=True)
 
 
 def subscribe(channel: str) -> Subscription:
@@ -173,3 +284,9 @@ def subscribe(channel: str) -> Subscription:
 def subscriber_count(channel: str) -> int:
     """Subscribers of `channel` connected to this process."""
     return broker().hub.count(channel)
+
+
+def total_subscriber_count(channel: str) -> int:
+    """Subscribers of `channel` across processes (with Redis: as reported in the last few
+    seconds; in-process: this process, the only one)."""
+    return broker().total_count(channel)

@@ -1,1 +1,316 @@
-"""live: views views."""
+"""Live sessions (直播带岗): staff create them and keep the running order; the host console runs
+them from a phone; viewers follow the job presented now, by SSE or, where SSE cannot
+connect, by polling with ETag/304."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from fairsite import pubsub, sse
+from fairsite.accounts.access import staff_required
+from fairsite.database import utcnow
+from fairsite.employers.models import Employer
+from fairsite.extensions import db
+from fairsite.fairs.models import Fair
+from fairsite.live import bp, service
+from fairsite.live.forms import LiveSessionForm
+from fairsite.live.models import LiveItem, LiveSession
+from fairsite.qr.service import qr_png, qr_svg
+from fairsite.vacancies.models import Vacancy
+from fairsite.web import CST, after_write, render
+
+# --- access -------------------------------------------------------------------------------
+
+
+def _employer_scope() -> int | None:
+    """None for organisers (every session); the employer's id for employer staff."""
+    return None if current_user.is_organiser else current_user.employer_id
+
+
+def staff_session(session_id: int) -> LiveSession:
+    """A session the logged-in staff member may run; anything else is a 404."""
+    session = db.session.get(LiveSession, session_id)
+    if session is None:
+        abort(404)
+    scope = _employer_scope()
+    if scope is not None and session.employer_id != scope:
+        abort(404)
+    return session
+
+
+def public_session(session_id: int) -> LiveSession:
+    session = db.session.get(LiveSession, session_id)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _viewer_url(session: LiveSession) -> str:
+    return url_for("live.short", session_id=session.id, _external=True)
+
+
+# --- staff: list, create, edit, running order ----------------------------------------------
+
+
+@bp.get("/live/manage")
+@staff_required
+def index():
+    query = select(LiveSession).order_by(LiveSession.scheduled_at.desc(), LiveSession.id.desc())
+    scope = _employer_scope()
+    if scope is not None:
+        query = query.where(LiveSession.employer_id == scope)
+    return render("live/index.html", sessions=db.session.scalars(query).all(),
+                  status_labels=service.STATUS_LABELS)
+
+
+def _form(session: LiveSession | None) -> LiveSessionForm:
+    form = LiveSessionForm(obj=session)
+    fairs = db.session.execute(select(Fair.id, Fair.title).order_by(Fair.date.desc())).all()
+    form.fair_id.choices = [(0, _("不属于某场招聘会"))] + [(f.id, f.title) for f in fairs]
+    if request.method == "GET" and session is not None:
+        form.fair_id.data = session.fair_id or 0
+        if session.scheduled_at:
+            form.scheduled_at.data = session.scheduled_at + CST
+    return form
+
+
+def _form_data(form: LiveSessionForm) -> dict:
+    return dict(
+        title=form.title.data,
+        host_name=form.host_name.data or "",
+        fair_id=form.fair_id.data or None,
+        # The form speaks Beijing time; the database holds naive UTC.
+        scheduled_at=form.scheduled_at.data - CST if form.scheduled_at.data else None,
+        stream_url=form.stream_url.data or "",
+        description=form.description.data or "",
+    )
+
+
+@bp.route("/live/new", methods=["GET", "POST"])
+@staff_required
+def create():
+    form = _form(None)
+    if form.validate_on_submit():
+        session = LiveSession(created_by_id=current_user.id, employer_id=_employer_scope(),
+                              status="scheduled", created_at=utcnow())
+        service.save_details(session, _form_data(form))
+        flash(_("直播已创建，请添加要介绍的岗位。"), "ok")
+        return redirect(url_for("live.edit", session_id=session.id), code=303)
+    return render("live/form.html", form=form, s=None)
+
+
+def _edit_context(session: LiveSession, q: str = "") -> dict:
+    return dict(s=session, items=service.order(session.id), candidates=_candidates(session, q),
+                q=q, embed=service.embed_url(session.stream_url), status_labels=service.STATUS_LABELS)
+
+
+@bp.route("/live/<int:session_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(session_id: int):
+    session = staff_session(session_id)
+    form = _form(session)
+    if form.validate_on_submit():
+        service.save_details(session, _form_data(form))
+        flash(_("已保存。"), "ok")
+        return redirect(url_for("live.edit", session_id=session.id), code=303)
+    return render("live/form.html", form=form, **_edit_context(session))
+
+
+def _candidates(session: LiveSession, q: str) -> list:
+    """Open vacancies that may join the running order: the employer's own for an employer's
+    session; for an organiser's, any (those at the session's fair first)."""
+    placed = select(LiveItem.vacancy_id).where(LiveItem.session_id == session.id)
+    query = (
+        select(Vacancy, Employer.name)
+        .join(Employer, Employer.id == Vacancy.employer_id)
+        .where(Vacancy.is_open.is_(True), Vacancy.id.not_in(placed))
+    )
+    if session.employer_id is not None:
+        query = query.where(Vacancy.employer_id == session.employer_id)
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(Vacancy.title.ilike(like), Employer.name.ilike(like)))
+    return db.session.execute(query.order_by(Vacancy.id).limit(20)).all()
+
+
+@bp.get("/live/<int:session_id>/candidates")
+@staff_required
+def candidates(session_id: int):
+    session = staff_session(session_id)
+    q = (request.args.get("q") or "").strip()[:50]
+    return render("live/form.html", "live/_candidates.html", form=_form(session),
+                  **_edit_context(session, q))
+
+
+def _items_answer(session: LiveSession, error: str = ""):
+    if error:
+        flash(error, "error")
+    return after_write(url_for("live.edit", session_id=session.id), "live/_items.html",
+                       error=error, **_edit_context(session))
+
+
+@bp.post("/live/<int:session_id>/items")
+@staff_required
+def add_item(session_id: int):
+    session = staff_session(session_id)
+    vacancy = db.session.get(Vacancy, request.form.get("vacancy_id", type=int) or 0)
+    if vacancy is None or not vacancy.is_open or (
+        session.employer_id is not None and vacancy.employer_id != session.employer_id
+    ):
+        abort(404)
+    service.add_item(session.id, vacancy.id)
+    return _items_answer(session)
+
+
+@bp.post("/live/<int:session_id>/items/<int:vacancy_id>/remove")
+@staff_required
+def remove_item(session_id: int, vacancy_id: int):
+    session = staff_session(session_id)
+    try:
+        service.remove_item(session.id, vacancy_id)
+    except service.LiveError as e:
+        return _items_answer(session, str(e))
+    return _items_answer(session)
+
+
+@bp.post("/live/<int:session_id>/items/<int:vacancy_id>/move")
+@staff_required
+def move_item(session_id: int, vacancy_id: int):
+    session = staff_session(session_id)
+    delta = -1 if request.form.get("direction") == "up" else 1
+    service.move_item(session.id, vacancy_id, delta)
+    return _items_answer(session)
+
+
+# --- the host console ---------------------------------------------------------------------
+
+
+def _console_context(session: LiveSession, error: str = "") -> dict:
+    db.session.refresh(session)
+    return dict(
+        s=session, items=service.order(session.id), counts=service.counts(session.id),
+        viewers=pubsub.total_subscriber_count(service.channel(session.id)),
+        error=error, status_labels=service.STATUS_LABELS, viewer_url=_viewer_url(session),
+    )
+
+
+@bp.get("/live/<int:session_id>/host")
+@staff_required
+def host(session_id: int):
+    session = staff_session(session_id)
+    return render("live/host.html", "live/_console.html",
+                  qr=qr_svg(_viewer_url(session)), **_console_context(session))
+
+
+@bp.get("/live/<int:session_id>/console")
+@staff_required
+def console(session_id: int):
+    session = staff_session(session_id)
+    return render("live/host.html", "live/_console.html",
+                  qr=qr_svg(_viewer_url(session)), **_console_context(session))
+
+
+@bp.get("/live/<int:session_id>/host/events")
+@staff_required
+def host_events(session_id: int):
+    session = staff_session(session_id)
+    return sse.stream(service.host_channel(session.id))
+
+
+def _console_answer(session: LiveSession, error: str = ""):
+    if error:
+        flash(error, "error")
+    return after_write(url_for("live.host", session_id=session.id), "live/_console.html",
+                       **_console_context(session, error))
+
+
+@bp.post("/live/<int:session_id>/start")
+@staff_required
+def start(session_id: int):
+    session = staff_session(session_id)
+    try:
+        service.start(session.id)
+    except service.LiveError as e:
+        return _console_answer(session, str(e))
+    return _console_answer(session)
+
+
+@bp.post("/live/<int:session_id>/end")
+@staff_required
+def end(session_id: int):
+    session = staff_session(session_id)
+    service.end(session.id)
+    return _console_answer(session)
+
+
+@bp.post("/live/<int:session_id>/present")
+@staff_required
+def present(session_id: int):
+    """Now presenting: `vacancy_id`, or `step` = next / prev along the running order."""
+    session = staff_session(session_id)
+    step = {"next": 1, "prev": -1}.get(request.form.get("step", ""), 0)
+    vacancy_id = request.form.get("vacancy_id", type=int)
+    if vacancy_id is None and step == 0:
+        abort(400)
+    try:
+        service.present(session.id, vacancy_id, step)
+    except service.LiveError as e:
+        return _console_answer(session, str(e))
+    return _console_answer(session)
+
+
+# --- viewers ------------------------------------------------------------------------------
+
+
+@bp.get("/l/<int:session_id>")
+def short(session_id: int):
+    """The short link printed under the QR code and read out by the host."""
+    public_session(session_id)
+    return redirect(url_for("live.show", session_id=session_id), code=302)
+
+
+@bp.get("/live/<int:session_id>/qr.png")
+def qr(session_id: int):
+    session = public_session(session_id)
+    response = Response(qr_png(_viewer_url(session)), mimetype="image/png")
+    response.headers["Content-Disposition"] = f'inline; filename="live-{session.id}.png"'
+    return response
+
+
+@bp.get("/live/<int:session_id>")
+def show(session_id: int):
+    session = public_session(session_id)
+    return render("live/show.html", **service.viewer_context(session),
+                  viewer_url=_viewer_url(session), etag=service.etag(session.id))
+
+
+@bp.get("/live/<int:session_id>/events")
+def events(session_id: int):
+    """The viewer's SSE stream: the current shared fragments first, then every change. No
+    database access after this point; the fragments were rendered once, by whoever changed
+    the state (or once per process after a restart, in prime)."""
+    session = public_session(session_id)
+    service.prime(session)
+    channel = service.channel(session.id)
+    return sse.stream(channel, pubsub.retained(channel) or ())
+
+
+@bp.get("/live/<int:session_id>/board")
+def board(session_id: int):
+    """The polling fallback: the whole board, or 304 when nothing changed. The ETag is read
+    from two version numbers before anything is rendered."""
+    tag = service.etag(session_id)
+    if tag is None:
+        abort(404)
+    if request.if_none_match.contains(tag):
+        response = Response(status=304)
+    else:
+        session = public_session(session_id)
+        response = render("live/show.html", "live/_board.html", **service.viewer_context(session),
+                          viewer_url=_viewer_url(session), etag=tag)
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("HX-Request")
+    return response
