@@ -7,9 +7,6 @@ from datetime import datetime, timedelta
 from flask import Flask, Response, redirect, render_template, request
 from htmx_flask import make_response as hx_make_response
 
-from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES
-from fairsite.vacancies.models import CATEGORIES, EDUCATION
-
 # China Standard Time has no daylight saving: a fixed offset is exact.
 CST = timedelta(hours=8)
 
@@ -79,6 +76,11 @@ def local_hour(value: datetime) -> int:
 
 
 def register_template_helpers(app: Flask) -> None:
+    # Imported here, not at the top: every domain package imports this module while it loads,
+    # and importing a models module first runs its package (and its views).
+    from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES
+    from fairsite.vacancies.models import CATEGORIES, EDUCATION
+
     app.jinja_env.filters.update(
         money=money, pay_range=pay_range, mask_phone=mask_phone, local_time=local_time
     )

@@ -35,6 +35,8 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
+    if user.is_employer:
+        return url_for("employers.dashboard")
     if user.is_organiser:
         return url_for("fairs.manage_index")
     return url_for("fairs.index")

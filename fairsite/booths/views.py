@@ -1,1 +1,188 @@
-"""booths: views views."""
+"""Employers' side of booths: apply for a booth at a published fair, follow each application,
+choose which vacancies show at a booth, print an approved booth's poster. Another employer's
+booth is a 404."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from fairsite.accounts.access import employer_required, own_employer_id
+from fairsite.booths import bp
+from fairsite.booths.cache import touch_booth
+from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.database import write_transaction
+from fairsite.extensions import db
+from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
+from fairsite.forms import clean_text
+from fairsite.qr.service import qr_svg
+from fairsite.vacancies.models import Vacancy
+from fairsite.web import after_write, render
+
+PUBLIC_PATH = "/q/<token>"
+POSTER_VACANCIES = 5
+
+
+# ---- the booth's public address and QR code, for posters (also used by the organiser's
+# "print all posters" page, which includes templates/booths/_poster.html) -------------------
+
+def _public_endpoint() -> str | None:
+    for rule in current_app.url_map.iter_rules():
+        if rule.rule == PUBLIC_PATH:
+            return rule.endpoint
+    return None
+
+
+@bp.app_template_global()
+def booth_url(booth: Booth) -> str:
+    """The address a booth's QR code opens: on SITE_ADDRESS when configured (the address
+    people see printed), else this server's own."""
+    endpoint = _public_endpoint()
+    path = url_for(endpoint, token=booth.token) if endpoint else f"/q/{booth.token}"
+    site = (current_app.config.get("SITE_ADDRESS") or "").strip().rstrip("/")
+    if site:
+        if "://" not in site:
+            site = "https://" + site
+        return site + path
+    if endpoint:
+        return url_for(endpoint, token=booth.token, _external=True)
+    return url_for("fairs.index", _external=True).rstrip("/") + path
+
+
+@bp.app_template_global()
+def booth_qr(booth: Booth) -> str:
+    return qr_svg(booth_url(booth))
+
+
+@bp.app_template_global()
+def site_host() -> str:
+    """The site's address as printed under a code: host (and path) only, no scheme."""
+    site = (current_app.config.get("SITE_ADDRESS") or "").strip().rstrip("/")
+    if not site:
+        site = url_for("fairs.index", _external=True).rstrip("/")
+    parts = urlsplit(site if "://" in site else "//" + site)
+    return (parts.netloc + parts.path).rstrip("/")
+
+
+# ---- applications -----------------------------------------------------------------------------
+
+def own_booth(booth_id: int) -> Booth:
+    booth = db.session.get(Booth, booth_id)
+    if booth is None or booth.employer_id != own_employer_id():
+        abort(404)
+    return booth
+
+
+def _open_fairs(employer_id: int):
+    """Published or open fairs, each with this employer's booth there (or None)."""
+    fairs = db.session.scalars(
+        select(Fair).where(Fair.status.in_(SIGNABLE_STATUSES)).order_by(Fair.date, Fair.id)
+    ).all()
+    mine = {
+        b.fair_id: b
+        for b in db.session.scalars(select(Booth).where(Booth.employer_id == employer_id))
+    }
+    return [(fair, mine.get(fair.id)) for fair in fairs]
+
+
+def _mine_context(employer_id: int, errors: dict | None = None, notes: dict | None = None) -> dict:
+    booths = db.session.scalars(
+        select(Booth).where(Booth.employer_id == employer_id)
+        .options(selectinload(Booth.fair), selectinload(Booth.vacancies))
+        .order_by(Booth.created_at.desc(), Booth.id.desc())
+    ).all()
+    return dict(booths=booths, fairs=_open_fairs(employer_id), errors=errors or {}, notes=notes or {})
+
+
+@bp.get("/employer/booths")
+@employer_required
+def mine():
+    return render("booths/mine.html", **_mine_context(own_employer_id()))
+
+
+@bp.route("/employer/booths/apply/<int:fair_id>", methods=["GET", "POST"])
+@employer_required
+def apply(fair_id: int):
+    employer_id = own_employer_id()
+    fair = db.session.get(Fair, fair_id)
+    if fair is None or fair.status not in SIGNABLE_STATUSES:
+        abort(404)
+    note = clean_text(request.form.get("note") or "", 1000)
+    if request.method == "GET":
+        return render("booths/apply.html", fair=fair, note="", error="")
+    error = ""
+    with write_transaction():
+        booth = db.session.scalar(
+            select(Booth).where(Booth.fair_id == fair.id, Booth.employer_id == employer_id)
+        )
+        if booth is None:
+            db.session.add(Booth(fair_id=fair.id, employer_id=employer_id, note=note))
+        elif booth.status == "rejected":
+            # Apply again after a rejection: the same booth record goes back to the organiser.
+            booth.status, booth.note, booth.reject_reason, booth.decided_at = "applied", note, "", None
+        else:
+            error = _("已经申请过这场招聘会的展位")
+    if error:
+        return render("booths/apply.html", None, 409, fair=fair, note=note, error=error)
+    flash(_("已提交展位申请，等待主办方审核"), "ok")
+    return after_write(url_for("booths.mine"))
+
+
+# ---- which vacancies show at a booth ----------------------------------------------------------
+
+def _placements_context(booth: Booth, saved: bool = False) -> dict:
+    vacancies = db.session.scalars(
+        select(Vacancy).where(Vacancy.employer_id == booth.employer_id)
+        .order_by(Vacancy.is_open.desc(), Vacancy.id)
+    ).all()
+    placed = {v.id for v in booth.vacancies}
+    return dict(booth=booth, vacancies=vacancies, placed=placed, saved=saved)
+
+
+@bp.route("/employer/booths/<int:booth_id>/vacancies", methods=["GET", "POST"])
+@employer_required
+def placements(booth_id: int):
+    booth = own_booth(booth_id)
+    if request.method == "GET":
+        return render("booths/placements.html", "booths/_placements.html", **_placements_context(booth))
+    wanted = []
+    for raw in request.form.getlist("vacancy"):
+        if raw.isdigit() and int(raw) not in wanted:
+            wanted.append(int(raw))
+    with write_transaction():
+        booth = own_booth(booth_id)
+        own = set(db.session.scalars(
+            select(Vacancy.id).where(Vacancy.employer_id == booth.employer_id, Vacancy.id.in_(wanted))
+        ))
+        if len(own) != len(wanted):
+            abort(404)
+        db.session.execute(delete(BoothVacancy).where(BoothVacancy.booth_id == booth.id))
+        for position, vacancy_id in enumerate(wanted):
+            db.session.add(BoothVacancy(booth_id=booth.id, vacancy_id=vacancy_id, position=position))
+        touch_booth(booth.id)
+    db.session.expire_all()
+    booth = own_booth(booth_id)
+    return after_write(
+        url_for("booths.mine"), "booths/_placements.html", **_placements_context(booth, saved=True)
+    )
+
+
+# ---- poster -----------------------------------------------------------------------------------
+
+@bp.get("/employer/booths/<int:booth_id>/poster")
+@employer_required
+def poster(booth_id: int):
+    booth = own_booth(booth_id)
+    if booth.status != "approved":
+        abort(404)
+    return render("booths/poster.html", booth=booth)
+
+
+def poster_vacancies(booth: Booth) -> list[Vacancy]:
+    return [v for v in booth.vacancies if v.is_open][:POSTER_VACANCIES]
+
+
+bp.add_app_template_global(poster_vacancies, "poster_vacancies")

@@ -1,1 +1,371 @@
-"""intents: employer views."""
+"""The employer's list of the people who signed: one list across its booths and live
+sessions, filtered; status and note moved on inline; full phone numbers only on an explicit,
+logged action (one row's "显示号码", or an export); new rows arrive over SSE, with polling
+as the fallback. The list is read with plain Core queries (no ORM objects per row)."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from flask import Response, abort, redirect, request, send_file, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import Select, func, literal, select
+
+from fairsite import events, sse
+from fairsite.accounts.access import employer_required, own_employer_id
+from fairsite.booths.models import Booth
+from fairsite.database import utcnow, write_transaction
+from fairsite.extensions import db
+from fairsite.fairs.models import Fair
+from fairsite.forms import clean_text
+from fairsite.intents import bp
+from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES, AccessLog, Attendee, Intent
+from fairsite.live.models import LiveSession
+from fairsite.vacancies.models import Vacancy
+from fairsite.web import CST, is_htmx, local_time, mask_phone, render
+
+PAGE_SIZE = 100
+EXPORT_BATCH = 500
+WITHDRAWN = "withdrawn"
+
+
+@dataclass
+class IntentFilter:
+    fair: int | None = None
+    vacancy: int | None = None
+    status: str = ""
+    group: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> IntentFilter:
+        def number(name: str) -> int | None:
+            raw = (args.get(name) or "").strip()
+            return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+        status = clean_text(args.get("status") or "", 20)
+        group = clean_text(args.get("group") or "", 20)
+        return cls(
+            fair=number("fair"),
+            vacancy=number("vacancy"),
+            status=status if status in STATUSES or status == WITHDRAWN else "",
+            group=group if group in KEY_GROUPS else "",
+        )
+
+    def apply(self, query: Select) -> Select:
+        if self.fair:
+            query = query.where(Intent.fair_id == self.fair)
+        if self.vacancy:
+            query = query.where(Intent.vacancy_id == self.vacancy)
+        if self.status == WITHDRAWN:
+            query = query.where(Intent.withdrawn_at.is_not(None))
+        elif self.status:
+            query = query.where(Intent.status == self.status, Intent.withdrawn_at.is_(None))
+        if self.group:
+            # groups is a comma-separated list of codes; none is part of another.
+            query = query.where(
+                (literal(",") + Attendee.groups + literal(",")).like(f"%,{self.group},%")
+            )
+        return query
+
+    def args(self) -> dict:
+        out = {"fair": self.fair, "vacancy": self.vacancy, "status": self.status, "group": self.group}
+        return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def _row_query(employer_id: int) -> Select:
+    return (
+        select(
+            Intent.id, Intent.status, Intent.note, Intent.source, Intent.created_at,
+            Intent.withdrawn_at, Intent.fair_id, Intent.vacancy_id,
+            Attendee.name, Attendee.phone, Attendee.groups, Attendee.hometown,
+            Vacancy.title.label("vacancy_title"),
+            Fair.title.label("fair_title"),
+            Booth.number.label("booth_number"),
+            LiveSession.title.label("live_title"),
+        )
+        .join(Attendee, Attendee.id == Intent.attendee_id)
+        .join(Vacancy, Vacancy.id == Intent.vacancy_id)
+        .outerjoin(Fair, Fair.id == Intent.fair_id)
+        .outerjoin(Booth, Booth.id == Intent.booth_id)
+        .outerjoin(LiveSession, LiveSession.id == Intent.live_session_id)
+        .where(Intent.employer_id == employer_id)
+    )
+
+
+def intent_rows(employer_id: int, filt: IntentFilter, *, limit: int = PAGE_SIZE, offset: int = 0):
+    """One page of the employer's intents, newest first, and how many match."""
+    query = filt.apply(_row_query(employer_id))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(
+        query.order_by(Intent.created_at.desc(), Intent.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return rows, total
+
+
+def one_row(employer_id: int, intent_id: int):
+    row = db.session.execute(_row_query(employer_id).where(Intent.id == intent_id)).first()
+    if row is None:
+        abort(404)
+    return row
+
+
+def list_version(employer_id: int) -> str:
+    """Changes whenever a row of the employer's list could look different: a new intent, a
+    withdrawal, a status or note. One aggregate over the employer's rows, no joins."""
+    count, last_id, last_update = db.session.execute(
+        select(func.count(Intent.id), func.max(Intent.id), func.max(Intent.updated_at))
+        .where(Intent.employer_id == employer_id)
+    ).one()
+    stamp = last_update.strftime("%Y%m%d%H%M%S%f") if isinstance(last_update, datetime) else str(last_update or 0)
+    return f"{count}-{last_id or 0}-{stamp}"
+
+
+def filter_choices(employer_id: int) -> dict:
+    fairs = db.session.execute(
+        select(Fair.id, Fair.title).where(
+            Fair.id.in_(select(Booth.fair_id).where(Booth.employer_id == employer_id))
+            | Fair.id.in_(select(Intent.fair_id).where(Intent.employer_id == employer_id))
+        ).order_by(Fair.date.desc())
+    ).all()
+    vacancies = db.session.execute(
+        select(Vacancy.id, Vacancy.title, Vacancy.is_open)
+        .where(Vacancy.employer_id == employer_id).order_by(Vacancy.id)
+    ).all()
+    return {"fairs": fairs, "vacancies": vacancies}
+
+
+def _list_context(employer_id: int, filt: IntentFilter, revealed: int | None = None) -> dict:
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = intent_rows(employer_id, filt, offset=(page - 1) * PAGE_SIZE)
+    return dict(
+        filt=filt, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        version=list_version(employer_id), revealed=revealed, **filter_choices(employer_id),
+    )
+
+
+@bp.get("/employer/intents")
+@employer_required
+def employer_index():
+    employer_id = own_employer_id()
+    context = _list_context(employer_id, IntentFilter.from_args(request.args))
+    return render("intents/employer_index.html", "intents/_employer_rows.html", **context)
+
+
+@bp.get("/employer/intents/rows")
+@employer_required
+def employer_rows():
+    """The rows fragment. With ?v= the caller's version: 204 (htmx keeps what it shows)
+    when nothing changed, so SSE nudges and polling cost one aggregate query."""
+    employer_id = own_employer_id()
+    known = request.args.get("v")
+    if known is not None and known == list_version(employer_id):
+        return Response(status=204)
+    context = _list_context(employer_id, IntentFilter.from_args(request.args))
+    return render("intents/employer_index.html", "intents/_employer_rows.html", **context)
+
+
+@bp.get("/employer/intents/stream")
+@employer_required
+def employer_stream():
+    return sse.stream(f"employer:{own_employer_id()}")
+
+
+def _own_intent(employer_id: int, intent_id: int) -> Intent:
+    intent = db.session.get(Intent, intent_id)
+    if intent is None or intent.employer_id != employer_id:
+        abort(404)
+    return intent
+
+
+@bp.post("/employer/intents/<int:intent_id>/status")
+@employer_required
+def employer_status(intent_id: int):
+    employer_id = own_employer_id()
+    status = request.form.get("status", "")
+    note = clean_text(request.form.get("note") or "", 500)
+    with write_transaction():
+        intent = _own_intent(employer_id, intent_id)
+        if intent.is_withdrawn:
+            error = _("对方已撤回意向，不能再更改状态")
+        elif status not in STATUSES:
+            error = _("请选择跟进状态")
+        else:
+            error = None
+            intent.status = status
+            intent.note = note
+            intent.updated_at = utcnow()
+        fair_id, live_id = intent.fair_id, intent.live_session_id
+    if error is None:
+        events.intent_changed(fair_id, live_id, employer_id)
+    row = one_row(employer_id, intent_id)
+    if error is not None and not is_htmx():
+        abort(409)
+    context = dict(row=row, revealed=None, error=error, saved=error is None)
+    if is_htmx():
+        return render("intents/_employer_row.html", None, 200, **context)
+    return _redirect_back()
+
+
+def _redirect_back():
+    return redirect(url_for("intents.employer_index", **IntentFilter.from_args(request.form).args()), code=303)
+
+
+def _log(action: str, intent_id: int | None = None, detail: str = "") -> None:
+    db.session.add(AccessLog(user_id=current_user.id, action=action, intent_id=intent_id, detail=detail[:200]))
+
+
+@bp.post("/employer/intents/<int:intent_id>/reveal")
+@employer_required
+def employer_reveal(intent_id: int):
+    employer_id = own_employer_id()
+    with write_transaction():
+        intent = _own_intent(employer_id, intent_id)
+        if intent.is_withdrawn:
+            # They took their intent back: their number is no longer the employer's to call.
+            abort(409)
+        _log("reveal", intent.id)
+    if is_htmx():
+        return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id),
+                      revealed=intent_id)
+    # Without JavaScript: the list itself, with this one number shown.
+    filt = IntentFilter.from_args(request.form)
+    return render("intents/employer_index.html", None, 200,
+                  **_list_context(employer_id, filt, revealed=intent_id))
+
+
+# ---- export -------------------------------------------------------------------------------
+
+HEADER = ["姓名", "手机号", "重点群体", "家乡", "意向岗位", "招聘会", "来源", "展位/直播", "登记时间",
+          "跟进状态", "备注"]
+
+
+def _cells(row) -> list:
+    withdrawn = row.withdrawn_at is not None
+    where = row.booth_number or row.live_title or ""
+    return [
+        row.name,
+        # A withdrawn intent is kept on record, but its number is not handed out.
+        mask_phone(row.phone) if withdrawn else row.phone,
+        "、".join(KEY_GROUPS.get(g, g) for g in row.groups.split(",") if g),
+        row.hometown,
+        row.vacancy_title,
+        row.fair_title or "",
+        SOURCES.get(row.source, row.source),
+        where,
+        local_time(row.created_at),
+        "已撤回" if withdrawn else STATUSES.get(row.status, row.status),
+        row.note,
+    ]
+
+
+def _safe_cell(value):
+    # A cell starting with = + - @ is a formula to a spreadsheet; attendees type their names.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_batches(employer_id: int, filt: IntentFilter) -> Iterator[list]:
+    """All matching rows, oldest first, read EXPORT_BATCH at a time by id (keyset), each batch
+    on a short connection of its own so no transaction stays open while the file streams."""
+    base = filt.apply(_row_query(employer_id)).order_by(Intent.id).limit(EXPORT_BATCH)
+    last = 0
+    while True:
+        with db.engine.connect() as conn:
+            rows = conn.execute(base.where(Intent.id > last)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+        if len(rows) < EXPORT_BATCH:
+            return
+
+
+def _csv_stream(batches: Iterator[list]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    # Excel reads a UTF-8 CSV as such only when it starts with a byte order mark.
+    writer.writerow(HEADER)
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for rows in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        for row in rows:
+            writer.writerow([_safe_cell(c) for c in _cells(row)])
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _xlsx_file(batches: Iterator[list]):
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("求职意向")
+    for col, width in zip("ABCDEFGHIJK", (10, 14, 18, 10, 18, 30, 12, 12, 18, 10, 30), strict=True):
+        sheet.column_dimensions[col].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in HEADER:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for rows in batches:
+        for row in rows:
+            sheet.append([_safe_cell(c) for c in _cells(row)])
+    handle = tempfile.NamedTemporaryFile(prefix="fairsite-export-", suffix=".xlsx", delete=False)
+    handle.close()
+    try:
+        workbook.save(handle.name)
+        stream = open(handle.name, "rb")  # noqa: SIM115 - send_file closes it
+    finally:
+        # The open handle keeps the data readable; the name goes at once.
+        os.unlink(handle.name)
+    return stream
+
+
+@bp.post("/employer/intents/export")
+@employer_required
+def employer_export():
+    employer_id = own_employer_id()
+    fmt = request.form.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        abort(400)
+    filt = IntentFilter.from_args(request.form)
+    count = db.session.scalar(select(func.count()).select_from(filt.apply(_row_query(employer_id)).subquery()))
+    detail = " ".join([fmt, f"rows={count}"] + [f"{k}={v}" for k, v in filt.args().items()])
+    with write_transaction():
+        _log("export", None, detail)
+    # The commit above ended the session's transaction: nothing stays open while the file
+    # streams (each batch takes a short connection of its own).
+    stamp = (utcnow() + CST).strftime("%Y%m%d-%H%M")
+    name = f"求职意向-{stamp}.{fmt}"
+    if fmt == "xlsx":
+        return send_file(
+            _xlsx_file(export_batches(employer_id, filt)), as_attachment=True, download_name=name,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            max_age=0,
+        )
+    response = Response(
+        stream_with_context(_csv_stream(export_batches(employer_id, filt))), mimetype="text/csv"
+    )
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"intents-{stamp}.csv\"; filename*=UTF-8''{quote(name)}"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_filter("group_labels")
+def group_labels(groups: str) -> list[str]:
+    return [KEY_GROUPS.get(g, g) for g in (groups or "").split(",") if g]

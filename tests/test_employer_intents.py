@@ -1,0 +1,211 @@
+"""The employer's list of people who signed: filters, status inline, reveal (logged), live
+refresh, and the exports (xlsx read back with openpyxl, CSV with a BOM)."""
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from fairsite import pubsub
+from fairsite.database import write_transaction
+from fairsite.extensions import db
+from fairsite.intents.models import AccessLog, Intent
+from fairsite.intents.service import find_or_create_attendee, record_intent, withdraw
+
+
+@pytest.fixture
+def sign(app):
+    def sign(booth, vacancy=None, name="张三", phone="13800138000", groups=("returnee",), source="booth"):
+        vacancy = vacancy or booth.vacancies[0]
+        with write_transaction():
+            attendee, _ = find_or_create_attendee(name, phone, list(groups), "v1")
+            signed = record_intent(attendee, vacancy, source, fair_id=booth.fair_id,
+                                   booth_id=booth.id if source == "booth" else None)
+        return db.session.get(Intent, signed.intent_id)
+
+    return sign
+
+
+@pytest.fixture
+def booth(login_as, make_booth):
+    user = login_as("employer")
+    return make_booth(employer=user.employer, vacancies=2, number="A-05")
+
+
+def test_employer_index_lists_own_intents_with_masked_phone(client, booth, sign, make_booth):
+    sign(booth, name="王小明", phone="13800138000", groups=("returnee", "poverty"))
+    other = make_booth(vacancies=1)
+    sign(other, name="别家的人", phone="13900139000")
+    page = client.get("/employer/intents").get_data(as_text=True)
+    assert "王小明" in page and "138****8000" in page
+    assert "13800138000" not in page
+    assert "返乡农民工" in page and "脱贫人口" in page and "展位扫码" in page and "A-05" in page
+    assert "别家的人" not in page
+
+
+def test_employer_index_filters_by_vacancy_status_group_and_fair(client, hx, booth, sign, make_booth):
+    v1, v2 = booth.vacancies
+    sign(booth, v1, name="甲", phone="13800000001", groups=("graduate",))
+    i2 = sign(booth, v2, name="乙", phone="13800000002", groups=("returnee",))
+    i2.status = "hired"
+    db.session.commit()
+
+    def names(query):
+        body = hx.get("/employer/intents?" + query).get_data(as_text=True)
+        return {n for n in ("甲", "乙") if f"<strong>{n}</strong>" in body}
+
+    assert names(f"vacancy={v1.id}") == {"甲"}
+    assert names("status=hired") == {"乙"}
+    assert names("group=graduate") == {"甲"}
+    assert names(f"fair={booth.fair_id}") == {"甲", "乙"}
+    assert names("fair=999999") == set()
+    assert names("status=bogus&group=<x>") == {"甲", "乙"}  # nonsense is ignored
+
+
+def test_employer_status_moves_row_and_saves_note(hx, booth, sign):
+    intent = sign(booth)
+    response = hx.post(f"/employer/intents/{intent.id}/status", data={"status": "interviewed", "note": "周三面试"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith(f'<tr id="intent-row-{intent.id}"') and "已保存" in body
+    db.session.expire_all()
+    assert (intent.status, intent.note) == ("interviewed", "周三面试")
+
+
+def test_employer_status_publishes_to_employer_channel(hx, booth, sign):
+    intent = sign(booth)
+    with pubsub.subscribe(f"employer:{booth.employer_id}") as sub:
+        hx.post(f"/employer/intents/{intent.id}/status", data={"status": "contacted", "note": ""})
+        assert "event: intents" in (sub.get(timeout=1) or "")
+
+
+def test_employer_status_refuses_withdrawn_and_unknown(client, hx, booth, sign):
+    intent = sign(booth)
+    assert hx.post(f"/employer/intents/{intent.id}/status", data={"status": "married"}).get_data(as_text=True).count("请选择跟进状态") == 1
+    withdraw(intent.id, intent.attendee_id)
+    body = hx.post(f"/employer/intents/{intent.id}/status", data={"status": "hired"}).get_data(as_text=True)
+    assert "已撤回" in body
+    assert client.post(f"/employer/intents/{intent.id}/status", data={"status": "hired"}).status_code == 409
+    db.session.expire_all()
+    assert intent.status == "new"
+    page = client.get("/employer/intents").get_data(as_text=True)
+    assert "已撤回" in page and "reveal" not in page
+
+
+def test_employer_reveal_shows_number_and_logs_without_it(hx, client, booth, sign):
+    intent = sign(booth, phone="13812345678")
+    body = hx.post(f"/employer/intents/{intent.id}/reveal").get_data(as_text=True)
+    assert "13812345678" in body and 'href="tel:13812345678"' in body
+    logs = db.session.query(AccessLog).all()
+    assert [(log.action, log.intent_id) for log in logs] == [("reveal", intent.id)]
+    assert all("13812345678" not in (log.detail or "") for log in logs)
+    # The list itself still masks it; without JavaScript the reveal answers with the list.
+    assert "13812345678" not in client.get("/employer/intents").get_data(as_text=True)
+    full = client.post(f"/employer/intents/{intent.id}/reveal").get_data(as_text=True)
+    assert "<html" in full and "13812345678" in full
+
+
+def test_employer_reveal_of_withdrawn_is_refused(hx, booth, sign):
+    intent = sign(booth)
+    withdraw(intent.id, intent.attendee_id)
+    assert hx.post(f"/employer/intents/{intent.id}/reveal").status_code == 409
+    assert db.session.query(AccessLog).count() == 0
+
+
+def test_employer_rows_answers_204_until_something_changes(hx, booth, sign):
+    sign(booth, name="甲", phone="13800000001")
+    first = hx.get("/employer/intents/rows")
+    body = first.get_data(as_text=True)
+    assert body.lstrip().startswith('<section id="employer-intent-rows"')
+    import re
+
+    version = re.search(r'v=([^&"]+)', body).group(1)
+    assert hx.get(f"/employer/intents/rows?v={version}").status_code == 204
+    sign(booth, booth.vacancies[1], name="新来的乙", phone="13800000002")
+    again = hx.get(f"/employer/intents/rows?v={version}")
+    assert again.status_code == 200 and "新来的乙" in again.get_data(as_text=True)
+
+
+def test_employer_index_page_subscribes_to_sse(client, booth):
+    page = client.get("/employer/intents").get_data(as_text=True)
+    assert 'sse-connect="/employer/intents/stream"' in page
+    assert "htmx-ext-sse-2.2.4.min.js" in page
+    assert "sse:intents" in page and "every 10s" in page
+
+
+def test_employer_stream_is_event_stream(client, booth, app):
+    app.config["SSE_HEARTBEAT"] = 0.05
+    response = client.get("/employer/intents/stream")
+    assert response.mimetype == "text/event-stream"
+    assert next(response.response).startswith(b": connected")
+    response.close()
+
+
+def test_employer_export_xlsx_reads_back(client, booth, sign):
+    sign(booth, name="王小明", phone="13800138000", groups=("returnee",))
+    sign(booth, booth.vacancies[1], name="=HYPERLINK(1)", phone="13900139000", groups=())
+    response = client.post("/employer/intents/export", data={"format": "xlsx"})
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:3] == ["姓名", "手机号", "重点群体"]
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["王小明"][1] == "13800138000" and by_name["王小明"][2] == "返乡农民工"
+    assert by_name["王小明"][9] == "待联系"
+    assert "'=HYPERLINK(1)" in by_name  # not a live formula
+    log = db.session.query(AccessLog).one()
+    assert log.action == "export" and "xlsx" in log.detail and "rows=2" in log.detail
+    assert "13800138000" not in log.detail
+
+
+def test_employer_export_csv_has_bom_and_chinese(client, booth, sign):
+    sign(booth, name="李四", phone="13700137000", groups=("graduate",))
+    response = client.post("/employer/intents/export", data={"format": "csv"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    raw = response.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][0] == "姓名"
+    assert rows[1][:3] == ["李四", "13700137000", "高校毕业生"]
+
+
+def test_employer_export_streams_many_rows_in_batches(client, booth, sign, monkeypatch):
+    from fairsite.intents import employer
+
+    monkeypatch.setattr(employer, "EXPORT_BATCH", 7)
+    vacancy = booth.vacancies[0]
+    with write_transaction():
+        for i in range(30):
+            attendee, _ = find_or_create_attendee(f"人{i}", f"1380000{i:04d}", [], "v1")
+            record_intent(attendee, vacancy, "booth", fair_id=booth.fair_id, booth_id=booth.id)
+    response = client.post("/employer/intents/export", data={"format": "csv"})
+    assert response.is_streamed
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert len(rows) == 31 and len({r[1] for r in rows[1:]}) == 30
+
+
+def test_employer_export_follows_filters_and_masks_withdrawn(client, booth, sign):
+    v1, v2 = booth.vacancies
+    sign(booth, v1, name="甲", phone="13800000001")
+    gone = sign(booth, v2, name="乙", phone="13800000002")
+    withdraw(gone.id, gone.attendee_id)
+    v1_id = v1.id  # the export gives the session back before streaming
+    rows = list(csv.reader(io.StringIO(client.post("/employer/intents/export", data={"format": "csv"}).get_data().decode("utf-8-sig"))))
+    by_name = {r[0]: r for r in rows[1:]}
+    assert by_name["乙"][1] == "138****0002" and by_name["乙"][9] == "已撤回"
+    rows = list(csv.reader(io.StringIO(client.post("/employer/intents/export", data={"format": "csv", "vacancy": v1_id}).get_data().decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["甲"]
+
+
+def test_employer_export_is_post_only(client, booth):
+    assert client.get("/employer/intents/export").status_code == 405
+    assert client.post("/employer/intents/export", data={"format": "pdf"}).status_code == 400
+
+
+def test_dashboard_shows_newest_intents(client, booth, sign):
+    sign(booth, name="王小明")
+    page = client.get("/employer").get_data(as_text=True)
+    assert "王小明" in page and "138****8000" in page
