@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import case, func, select
 
 from fairsite.booths.cache import VersionedCache
 from fairsite.booths.models import Booth
@@ -20,9 +21,12 @@ from fairsite.intents.models import KEY_GROUPS, SOURCES
 from fairsite.tallies import service as tallies
 
 TOP_EMPLOYERS = 10
-# The fair's offer changes only when a booth or one of its vacancies does, and every such
-# change bumps the booth's version (fairsite.booths.cache.touch_*).
-_offers = VersionedCache(size=256)
+
+
+def _offers() -> VersionedCache:
+    """The fair's offer changes only when a booth or one of its vacancies does, and every such
+    change bumps the booth's version (fairsite.booths.cache.touch_*). Kept per app."""
+    return current_app.extensions.setdefault("fairsite.tally_offers", VersionedCache(size=256))
 
 
 @dataclass
@@ -60,14 +64,17 @@ class Board:
 def offer(fair_id: int) -> tuple[int, int, int]:
     """(employers, posts, average pay) of the fair, recomputed only when a booth changed."""
     key = tuple(db.session.execute(
-        select(func.count(), func.coalesce(func.sum(Booth.version), 0), func.coalesce(func.max(Booth.id), 0))
-        .where(Booth.fair_id == fair_id)
+        select(
+            func.count(), func.coalesce(func.sum(Booth.version), 0), func.coalesce(func.max(Booth.id), 0),
+            func.coalesce(func.sum(case((Booth.status == "approved", 1), else_=0)), 0),
+        ).where(Booth.fair_id == fair_id)
     ).one())
-    cached = _offers.get(fair_id, key)
+    cache = _offers()
+    cached = cache.get(fair_id, key)
     if cached is None:
         h = headline(fair_id)
         cached = (h.employers, h.posts, h.average_pay)
-        _offers.put(fair_id, key, cached)
+        cache.put(fair_id, key, cached)
     return cached
 
 
