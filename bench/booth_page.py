@@ -1,0 +1,100 @@
+"""Benchmark the attendee's two hot paths on the site as `make run` serves it (gunicorn,
+SQLite at synchronous=FULL, the demo fair), driven from other processes on 127.0.0.1:
+
+1. the booth page a QR code opens (/q/<token>) under 64 concurrent clients (wrk): requests/s,
+   p50 and p99 latency;
+2. signing intents by distinct attendees (first-time form, each a new phone number) under 64
+   concurrent clients (a Python load generator that lets every request in flight finish):
+   signings/s, p99, and then the proof that the number of new intent rows equals the number of
+   confirmed responses (none lost, none doubled).
+
+Beside them, the rate of a 5 KB static file served by nginx in the same run (the ceiling).
+Targets on a 2-core machine: booth page >= 1,500 req/s with p99 <= 60 ms; signing >= 500/s with
+p99 <= 200 ms, zero lost, zero doubled.
+
+    .venv/bin/python bench/booth_page.py [--seconds 10] [--workers N]
+
+The per-IP intent limit is raised through its ordinary setting (FAIRSITE_INTENT_LIMIT_PER_IP),
+since every simulated attendee comes from 127.0.0.1; the per-phone and per-device limits stay.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import Request, csrf_session, nginx_ceiling, python_load, site, wrk  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (FAIRSITE_WORKERS); default: as gunicorn.conf.py")
+    args = parser.parse_args()
+    env = {"FAIRSITE_INTENT_LIMIT_PER_IP": "100000000 per hour"}
+    if args.workers:
+        env["FAIRSITE_WORKERS"] = str(args.workers)
+
+    ceiling = nginx_ceiling(duration=min(args.seconds, 5), connections=args.connections)
+    with site(env=env) as s:
+        # A typical booth of the demo fair: the one with the median number of vacancies.
+        booths = s.query(
+            "SELECT b.token, COUNT(bv.vacancy_id) AS n, MIN(bv.vacancy_id) FROM booths b "
+            "JOIN booth_vacancies bv ON bv.booth_id = b.id WHERE b.status = 'approved' "
+            "GROUP BY b.id ORDER BY n, b.id"
+        )
+        token, n_vacancies, vacancy_id = booths[len(booths) // 2]
+        page = s.url(f"/q/{token}")
+        wrk(page, duration=2, connections=8)  # warm the page cache and the connections
+        booth = wrk(page, duration=args.seconds, connections=args.connections)
+
+        cookie, csrf = csrf_session(s.base, f"/q/{token}")
+        before = s.query("SELECT COUNT(*) FROM intents")[0][0]
+        path = "/intents/sign"
+
+        def signing(client: int, seq: int) -> Request:
+            phone = f"139{client:02d}{seq:06d}"
+            body = urllib.parse.urlencode({
+                "csrf_token": csrf, "vacancy_id": vacancy_id, "booth": token, "step": "form",
+                "name": f"压测{client}-{seq}", "phone": phone, "consent": "y", "groups": "returnee",
+            }).encode()
+            return Request("POST", path, body, {
+                "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+            })
+
+        signed = python_load(s.base, signing, duration=args.seconds, concurrency=args.connections)
+        confirmed = signed.statuses.get(303, 0)
+        after = s.query("SELECT COUNT(*) FROM intents")[0][0]
+        rows = after - before
+        doubled = s.query(
+            "SELECT COUNT(*) FROM (SELECT attendee_id, vacancy_id FROM intents "
+            "GROUP BY attendee_id, vacancy_id HAVING COUNT(*) > 1)"
+        )[0][0]
+        tally = s.query("SELECT n FROM tallies WHERE scope = 'all' AND dim = 'intents' AND key = ''")
+        workers = env.get("FAIRSITE_WORKERS", "as gunicorn.conf.py")
+
+    print(f"fairsite booth page and signing, {args.connections} concurrent clients, "
+          f"{args.seconds:g} s each, gunicorn workers: {workers}")
+    print(ceiling.line("nginx 5 KB static file (ceiling)"))
+    print(booth.line(f"booth page /q/<token> ({n_vacancies} vacancies)"))
+    signed.rate_label = "signings"  # type: ignore[attr-defined]
+    print(signed.line("signing intent (first-time form)").replace("req/s", "signings/s"))
+    print(f"  responses: {dict(sorted(signed.statuses.items()))}, transport errors "
+          f"{signed.errors - sum(v for k, v in signed.statuses.items() if k >= 400)}")
+    lost = max(0, confirmed - rows)
+    extra = max(0, rows - confirmed)
+    print(f"  confirmed (303) {confirmed}  new intent rows {rows}  lost {lost}  "
+          f"unconfirmed rows {extra}  doubled {doubled}  tally 'all/intents' {tally[0][0] if tally else 0}")
+    print(f"  booth page: {booth.rate / ceiling.rate:.1%} of the ceiling; target >= 1,500 req/s, p99 <= 60 ms")
+    print("  signing: target >= 500/s, p99 <= 200 ms, SQLite synchronous=FULL, zero lost, zero doubled")
+    ok = rows == confirmed and doubled == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
