@@ -35,8 +35,8 @@ def test_create_htmx_returns_fresh_form_and_new_row(hx, login_as):
     response = hx.post("/employer/vacancies", data=new({**GOOD, "title": "叉车工", "pay_min": "4,000", "pay_max": "５０００"}))
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert body.lstrip().startswith('<form id="vacancy-new"')
-    assert 'hx-swap-oob="afterbegin:#vacancy-list"' in body and "叉车工" in body
+    assert body.lstrip().startswith('<div id="vacancy-new-box"')
+    assert 'hx-swap-oob="afterbegin:#vacancy-list"' in body and "叉车工" in body and "已添加岗位" in body
     assert "4,000–5,000 元/月" in body  # typed with a comma and full-width digits
 
 
@@ -57,7 +57,7 @@ def test_create_htmx_error_swaps_form_with_errors(hx, login_as):
     response = hx.post("/employer/vacancies", data=new({**GOOD, "headcount": "abc"}))
     body = response.get_data(as_text=True)
     assert response.status_code == 200  # htmx swaps only 2xx
-    assert body.lstrip().startswith('<form id="vacancy-new"') and "请填写整数" in body
+    assert body.lstrip().startswith('<div id="vacancy-new-box"') and "请填写整数" in body
 
 
 def test_validate_reports_one_field(hx, login_as):

@@ -81,8 +81,8 @@ def create():
     employer_id = own_employer_id()
     form = new_form(request.form)
     if not form.validate():
-        return render("vacancies/index.html", "vacancies/_form.html", _status(form),
-                      **_index_context(employer_id, form), vacancy=None)
+        return render("vacancies/index.html", "vacancies/_new.html", _status(form),
+                      **_index_context(employer_id, form))
     vacancy = Vacancy(employer_id=employer_id)
     form.populate_obj(vacancy)
     db.session.add(vacancy)
