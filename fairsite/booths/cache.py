@@ -12,6 +12,7 @@ Call them wherever a write changes the booth page:
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -20,6 +21,13 @@ from sqlalchemy import select, update
 
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.extensions import db
+
+# Booth tokens are URL-safe base64 (models.new_token); anything else is never looked up.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def valid_token(token: str | None) -> bool:
+    return bool(token) and _TOKEN.fullmatch(token) is not None
 
 
 def touch_booth(booth_id: int) -> None:

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from fairsite.booths import bp
-from fairsite.booths.cache import booth_pages
+from fairsite.booths.cache import booth_pages, valid_token
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.extensions import db
 from fairsite.intents.device import current_device, signed_vacancy_ids
@@ -26,6 +26,7 @@ from fairsite.vacancies.models import Vacancy
 # Stands in for the CSRF token in the cached HTML; replaced per request.
 CSRF_PLACEHOLDER = "__fs_csrf_token__"
 _SLOT = re.compile(r"<!--fs-intent:(\d+)-->")
+
 
 _VERSION = (
     "SELECT b.version, b.status, f.status FROM booths b JOIN fairs f ON f.id = b.fair_id "
@@ -108,7 +109,7 @@ def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
 
 @bp.get("/q/<token>")
 def public(token: str):
-    row = fetch_one(_VERSION, {"token": token[:40]})
+    row = fetch_one(_VERSION, {"token": token}) if valid_token(token) else None
     if row is None:
         html = render_template("booths/_public_unavailable.html", booth=None, fair=None,
                                reason="unknown")

@@ -156,7 +156,11 @@ def erase_attendee(attendee_id: int) -> list[tuple[int | None, int | None]]:
         db.session.execute(delete(FairAttendee).where(FairAttendee.attendee_id == attendee_id))
         db.session.execute(delete(Intent).where(Intent.attendee_id == attendee_id))
         db.session.execute(delete(Device).where(Device.attendee_id == attendee_id))
-        db.session.delete(attendee)
+        # Rows are gone already: drop the loaded objects rather than let the ORM delete them again.
+        for intent in list(attendee.intents):
+            db.session.expunge(intent)
+        db.session.expunge(attendee)
+        db.session.execute(delete(Attendee).where(Attendee.id == attendee_id))
     return sorted(touched, key=lambda t: (t[0] or 0, t[1] or 0))
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, text
 
 from fairsite import events
+from fairsite.booths.cache import valid_token
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.database import utcnow, write_transaction
 from fairsite.employers.models import Employer
@@ -49,7 +50,8 @@ class Place:
 
 def _int(value) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    # ASCII digits only, and small enough for a 32-bit id column.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
 def resolve_place(values) -> Place:
@@ -65,7 +67,9 @@ def resolve_place(values) -> Place:
     kind = given[0]
     raw = values.get(kind)
     if kind == "booth":
-        booth = db.session.scalar(select(Booth).where(Booth.token == raw[:40]))
+        if not valid_token(raw):
+            abort(404)
+        booth = db.session.scalar(select(Booth).where(Booth.token == raw))
         placed = booth is not None and db.session.get(BoothVacancy, (booth.id, vacancy.id))
         if booth is None or not placed or booth.status != "approved":
             abort(404)

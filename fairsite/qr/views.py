@@ -9,6 +9,7 @@ from flask import Response, abort, current_app, request, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
+from fairsite.booths.cache import valid_token
 from fairsite.booths.models import Booth
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
@@ -54,7 +55,9 @@ def _png(url: str, filename: str) -> Response:
 
 @bp.get("/qr/booth/<token>.png")
 def booth_png(token: str):
-    booth = db.session.scalar(select(Booth).where(Booth.token == token[:40]))
+    if not valid_token(token):
+        abort(404)
+    booth = db.session.scalar(select(Booth).where(Booth.token == token))
     if booth is None or booth.status != "approved":
         abort(404)
     return _png(booth_public_url(booth.token), f"booth-{booth.number}.png")
