@@ -131,8 +131,8 @@ def publish_state(session_id: int) -> None:
     session = db.session.get(LiveSession, session_id)
     if session is None:
         return
-    for event, html in render_state(session).items():
-        pubsub.publish(channel(session_id), event, html, retain=True)
+    # One message carrying the three events: one wake-up and one write per viewer.
+    pubsub.publish_many(channel(session_id), list(render_state(session).items()), retain=True)
     pubsub.publish(host_channel(session_id), "tally")
 
 

@@ -1,0 +1,222 @@
+"""How many live viewers one gunicorn (gevent) worker holds, at what memory each, and how fast
+"now presenting" reaches all of them.
+
+Starts the demo site as `make run` does (one worker, SQLite, in-process pub/sub), starts the
+demo live session, then a client in a separate process (asyncio, raw sockets to 127.0.0.1)
+opens VIEWERS viewer streams (/live/1/events). It reports the worker's resident memory per
+open stream, then moves "now presenting" on ROUNDS times and measures, for each viewer, the
+time from the host's request to the new card arriving.
+
+    .venv/bin/python bench/live_viewers.py            # 10,000 viewers, 3 rounds
+    VIEWERS=2000 ROUNDS=2 .venv/bin/python bench/live_viewers.py
+
+Bounded: connecting gives up after 180 s, each round after 10 s; everything stops by itself.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import csrf_session, nginx_ceiling, site  # noqa: E402
+
+SESSION_ID = 1
+
+
+def raise_nofile(want: int) -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(max(soft, want), hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
+
+# --- the client process -------------------------------------------------------------------------
+
+async def run_client(port: int, n: int) -> None:
+    raise_nofile(n + 200)
+    request = (f"GET /live/{SESSION_ID}/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               "Accept: text/event-stream\r\n\r\n").encode()
+    armed = [False]
+    arrivals: list[float | None] = [None] * n
+    got = [0]
+    all_in = asyncio.Event()
+    connected = [0]
+    failed = [0]
+    gate = asyncio.Semaphore(400)  # handshakes in flight; the listen backlog is 2,048
+    writers = []
+
+    async def viewer(i: int) -> None:
+        try:
+            async with gate:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection("127.0.0.1", port, limit=1 << 20), 60)
+                writers.append(writer)
+                writer.write(request)
+                await asyncio.wait_for(reader.readuntil(b": connected"), 60)
+            connected[0] += 1
+            while True:
+                data = await reader.read(1 << 16)
+                if not data:
+                    return
+                if armed[0] and arrivals[i] is None and b"event: card" in data:
+                    arrivals[i] = time.monotonic()
+                    got[0] += 1
+                    if got[0] == n:
+                        all_in.set()
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            failed[0] += 1
+
+    loop = asyncio.get_running_loop()
+    t0 = time.monotonic()
+    tasks = [asyncio.create_task(viewer(i)) for i in range(n)]
+    while connected[0] + failed[0] < n and time.monotonic() - t0 < 180:
+        await asyncio.sleep(0.2)
+    print(f"ready {connected[0]} {failed[0]} {time.monotonic() - t0:.1f}", flush=True)
+    while True:
+        line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+        if line == "arm":
+            for i in range(n):
+                arrivals[i] = None
+            got[0] = 0
+            all_in.clear()
+            armed[0] = True
+            print("armed", flush=True)
+            # The host request follows; wait for every viewer or 10 s.
+            try:
+                await asyncio.wait_for(all_in.wait(), 10)
+            except TimeoutError:
+                pass
+            armed[0] = False
+            print("arrivals " + json.dumps([a for a in arrivals if a is not None]), flush=True)
+        else:
+            break
+    for w in writers:
+        w.close()
+    for t in tasks:
+        t.cancel()
+
+
+# --- the driver ------------------------------------------------------------------------------
+
+def worker_pid(master: int) -> int:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            return int(stat.parent.name)
+    raise RuntimeError("no gunicorn worker found")
+
+
+def rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+
+
+class Host:
+    """The organiser logged in, posting to the host console as the browser does."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        cookie, token = csrf_session(base, "/login")
+        body = urllib.parse.urlencode({"csrf_token": token, "login": "organiser@demo.fairsite.cn",
+                                       "password": "demo-organiser"}).encode()
+        opener = urllib.request.build_opener(NoRedirect)
+        req = urllib.request.Request(base + "/login", data=body, headers={"Cookie": cookie})
+        try:
+            opener.open(req, timeout=10)
+        except urllib.error.HTTPError as e:  # the 303 after logging in
+            cookie = "; ".join(c.split(";", 1)[0] for c in e.headers.get_all("Set-Cookie") or []) or cookie
+        self.cookie = cookie
+        self.token = token
+
+    def post(self, path: str, **data) -> str:
+        body = urllib.parse.urlencode(data).encode()
+        req = urllib.request.Request(self.base + path, data=body, headers={
+            "Cookie": self.cookie, "X-CSRFToken": self.token, "HX-Request": "true"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.read().decode()
+
+    def get(self, path: str) -> str:
+        req = urllib.request.Request(self.base + path, headers={"Cookie": self.cookie, "HX-Request": "true"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def main() -> None:
+    n = int(os.environ.get("VIEWERS", "10000"))
+    rounds = int(os.environ.get("ROUNDS", "3"))
+    raise_nofile(n + 500)
+    with site(env={"FAIRSITE_WORKERS": "1", "FAIRSITE_SSE_HEARTBEAT": "15"}) as s:
+        port = int(s.base.rsplit(":", 1)[1])
+        host = Host(s.base)
+        host.post(f"/live/{SESSION_ID}/start")
+        host.post(f"/live/{SESSION_ID}/present", step="next")
+        worker = worker_pid(s.proc.pid)
+        time.sleep(1)
+        rss_before = rss_kb(worker)
+        client = subprocess.Popen([sys.executable, __file__, "--client", str(port), str(n)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            ready = client.stdout.readline().split()
+            connected, failed, secs = int(ready[1]), int(ready[2]), float(ready[3])
+            time.sleep(3)
+            rss_after = rss_kb(worker)
+            console = host.get(f"/live/{SESSION_ID}/console")
+            viewers = re.search(r'id="live-viewers-\d+">(\d+)<', console).group(1)
+            per_stream = (rss_after - rss_before) / max(connected, 1)
+            print(f"viewers connected            {connected:,} of {n:,} in {secs:.1f} s "
+                  f"({failed} failed); host console shows {viewers} viewers")
+            print(f"worker RSS                   {rss_before / 1024:.0f} MB before, "
+                  f"{rss_after / 1024:.0f} MB with the streams open: {per_stream:.1f} KB per stream")
+            for r in range(rounds):
+                client.stdin.write("arm\n")
+                client.stdin.flush()
+                assert client.stdout.readline().strip() == "armed"
+                time.sleep(0.2)
+                t0 = time.monotonic()
+                host.post(f"/live/{SESSION_ID}/present", step="next")
+                t_host = time.monotonic() - t0
+                line = client.stdout.readline()
+                arrivals = json.loads(line.split(" ", 1)[1])
+                lat = sorted((a - t0) * 1000 for a in arrivals)
+                within = sum(1 for x in lat if x <= 1000)
+                if lat:
+                    print(f"round {r + 1}: new card at {len(lat):,}/{connected:,} viewers; "
+                          f"median {statistics.median(lat):.0f} ms, p99 {lat[int(len(lat) * .99) - 1]:.0f} ms, "
+                          f"last {lat[-1]:.0f} ms; within 1 s: {within:,}; host request {t_host * 1000:.0f} ms")
+                else:
+                    print(f"round {r + 1}: no viewer received the card")
+                time.sleep(1)
+            client.stdin.write("quit\n")
+            client.stdin.flush()
+        finally:
+            try:
+                client.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                client.kill()
+    print(nginx_ceiling().line("nginx 5 KB static (the ceiling)"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--client":
+        asyncio.run(run_client(int(sys.argv[2]), int(sys.argv[3])))
+    else:
+        main()
