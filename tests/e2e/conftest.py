@@ -70,8 +70,10 @@ def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = 
     raise RuntimeError(f"gunicorn did not start: see {log.name}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
+    """A fresh server with the demo fair for each test module: modules that sign intents or
+    add vacancies do not change what another module sees."""
     proc, base, env = start_server(tmp_path_factory.mktemp("e2e"))
     yield base
     proc.terminate()
