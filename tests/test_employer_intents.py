@@ -209,3 +209,22 @@ def test_dashboard_shows_newest_intents(client, booth, sign):
     sign(booth, name="王小明")
     page = client.get("/employer").get_data(as_text=True)
     assert "王小明" in page and "138****8000" in page
+
+
+def test_employer_rows_version_moves_on_status_and_withdrawal(hx, booth, sign):
+    import re
+
+    intent = sign(booth)
+    other = sign(booth, booth.vacancies[1], name="乙", phone="13800000002")
+
+    def version():
+        body = hx.get("/employer/intents/rows").get_data(as_text=True)
+        return re.search(r'v=([^&"]+)', body).group(1)
+
+    v1 = version()
+    hx.post(f"/employer/intents/{intent.id}/status", data={"status": "contacted", "note": ""})
+    v2 = version()
+    assert v2 != v1
+    assert hx.get(f"/employer/intents/rows?v={v1}").status_code == 200
+    withdraw(other.id, other.attendee_id)
+    assert version() != v2

@@ -22,34 +22,18 @@ from fairsite.qr.service import qr_svg
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render
 
-PUBLIC_PATH = "/q/<token>"
 POSTER_VACANCIES = 5
 
 
 # ---- the booth's public address and QR code, for posters (also used by the organiser's
 # "print all posters" page, which includes templates/booths/_poster.html) -------------------
 
-def _public_endpoint() -> str | None:
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == PUBLIC_PATH:
-            return rule.endpoint
-    return None
-
-
 @bp.app_template_global()
 def booth_url(booth: Booth) -> str:
-    """The address a booth's QR code opens: on SITE_ADDRESS when configured (the address
-    people see printed), else this server's own."""
-    endpoint = _public_endpoint()
-    path = url_for(endpoint, token=booth.token) if endpoint else f"/q/{booth.token}"
-    site = (current_app.config.get("SITE_ADDRESS") or "").strip().rstrip("/")
-    if site:
-        if "://" not in site:
-            site = "https://" + site
-        return site + path
-    if endpoint:
-        return url_for(endpoint, token=booth.token, _external=True)
-    return url_for("fairs.index", _external=True).rstrip("/") + path
+    """The address a booth's QR code opens (on SITE_ADDRESS when configured)."""
+    from fairsite.qr.views import booth_public_url
+
+    return booth_public_url(booth.token)
 
 
 @bp.app_template_global()
