@@ -228,3 +228,15 @@ def test_employer_rows_version_moves_on_status_and_withdrawal(hx, booth, sign):
     assert hx.get(f"/employer/intents/rows?v={v1}").status_code == 200
     withdraw(other.id, other.attendee_id)
     assert version() != v2
+
+
+def test_employer_status_sends_new_version_so_own_change_does_not_redraw(hx, booth, sign):
+    import re
+
+    intent = sign(booth)
+    body = hx.post(f"/employer/intents/{intent.id}/status",
+                   data={"status": "contacted", "note": "", "vacancy": str(booth.vacancies[0].id)}).get_data(as_text=True)
+    poll = re.search(r'<tr id="employer-intent-poll"[^>]*>', body).group(0)
+    assert 'hx-swap-oob="true"' in poll and f"vacancy={booth.vacancies[0].id}" in poll
+    version = re.search(r'v=([^&"]+)', poll).group(1)
+    assert hx.get(f"/employer/intents/rows?v={version}").status_code == 204

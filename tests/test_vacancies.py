@@ -123,3 +123,30 @@ def test_cancel_edit_returns_row(hx, login_as, make_vacancy):
     vacancy = make_vacancy(user.employer)
     body = hx.get(f"/employer/vacancies/{vacancy.id}").get_data(as_text=True)
     assert body.lstrip().startswith(f'<article id="vacancy-row-{vacancy.id}"')
+
+
+def test_place_puts_vacancy_at_booth_and_takes_it_off(hx, client, login_as, make_booth, make_vacancy):
+    user = login_as("employer")
+    booth = make_booth(employer=user.employer, vacancies=1, number="D-04")
+    vacancy = make_vacancy(user.employer, title="新来的叉车工")
+    version = booth.version
+    page = client.get("/employer/vacancies").get_data(as_text=True)
+    assert "＋ 放到 D-04" in page
+    body = hx.post(f"/employer/vacancies/{vacancy.id}/booths/{booth.id}", data={"show": "1"}).get_data(as_text=True)
+    assert body.lstrip().startswith(f'<article id="vacancy-row-{vacancy.id}"') and "✓ 展示在 D-04" in body
+    db.session.expire_all()
+    assert [v.title for v in db.session.get(Booth, booth.id).vacancies][-1] == "新来的叉车工"
+    assert db.session.get(Booth, booth.id).version > version
+    assert "新来的叉车工" in client.get(f"/fairs/{booth.fair_id}").get_data(as_text=True)
+    assert client.post(f"/employer/vacancies/{vacancy.id}/booths/{booth.id}", data={"show": "0"}).status_code == 303
+    db.session.expire_all()
+    assert "新来的叉车工" not in [v.title for v in db.session.get(Booth, booth.id).vacancies]
+
+
+def test_place_at_another_employers_booth_is_404(client, login_as, make_booth, make_vacancy):
+    user = login_as("employer")
+    vacancy = make_vacancy(user.employer)
+    foreign = make_booth(vacancies=1)
+    assert client.post(f"/employer/vacancies/{vacancy.id}/booths/{foreign.id}", data={"show": "1"}).status_code == 404
+    db.session.expire_all()
+    assert vacancy.id not in [v.id for v in db.session.get(Booth, foreign.id).vacancies]

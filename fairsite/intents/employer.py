@@ -223,13 +223,17 @@ def employer_status(intent_id: int):
         fair_id, live_id = intent.fair_id, intent.live_session_id
     if error is None:
         events.intent_changed(fair_id, live_id, employer_id)
-    row = one_row(employer_id, intent_id)
-    if error is not None and not is_htmx():
-        abort(409)
-    context = dict(row=row, revealed=None, error=error, saved=error is None)
-    if is_htmx():
-        return render("intents/_employer_row.html", None, 200, **context)
-    return _redirect_back()
+    if not is_htmx():
+        if error is not None:
+            abort(409)
+        return _redirect_back()
+    filt = IntentFilter.from_args(request.form)
+    page = max(1, request.form.get("page", 1, type=int) or 1)
+    # The list's refresh element goes back with the new version: the employer's own change
+    # is already on screen (with "已保存"), so it need not redraw the whole list.
+    poll = dict(version=list_version(employer_id), page=page) if error is None else None
+    return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id),
+                  revealed=None, error=error, saved=error is None, filt=filt, page=page, poll=poll)
 
 
 def _redirect_back():
@@ -252,7 +256,8 @@ def employer_reveal(intent_id: int):
         _log("reveal", intent.id)
     if is_htmx():
         return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id),
-                      revealed=intent_id)
+                      revealed=intent_id, filt=IntentFilter.from_args(request.form),
+                      page=request.form.get("page", 1, type=int))
     # Without JavaScript: the list itself, with this one number shown.
     filt = IntentFilter.from_args(request.form)
     return render("intents/employer_index.html", None, 200,

@@ -5,16 +5,17 @@ vacancy is a 404. Which vacancies show at which booth is chosen on the booth
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from flask import abort, request, url_for
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from fairsite.accounts.access import employer_required, own_employer_id
-from fairsite.booths.cache import touch_booths_of_vacancy
+from fairsite.booths.cache import touch_booth, touch_booths_of_vacancy
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.database import write_transaction
 from fairsite.extensions import db
-from fairsite.fairs.models import Fair
+from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
 from fairsite.vacancies import bp
 from fairsite.vacancies.forms import VacancyForm
 from fairsite.vacancies.models import Vacancy
@@ -30,18 +31,30 @@ def own_vacancy(vacancy_id: int) -> Vacancy:
     return vacancy
 
 
-def placed_at(employer_id: int) -> dict[int, list[tuple[str, str]]]:
-    """For each vacancy of the employer: (booth number or "审核中", fair title) where it shows."""
-    out: dict[int, list[tuple[str, str]]] = {}
-    for vacancy_id, number, status, title in db.session.execute(
-        select(BoothVacancy.vacancy_id, Booth.number, Booth.status, Fair.title)
-        .join(Booth, Booth.id == BoothVacancy.booth_id)
+@dataclass(frozen=True)
+class Placements:
+    """The employer's booths (not rejected) and which vacancies show at each."""
+
+    booths: list  # rows of (id, number, status, fair title), newest fair first
+    pairs: set[tuple[int, int]]  # (vacancy id, booth id)
+
+    def booths_of(self, vacancy_id: int) -> list:
+        return [b for b in self.booths if (vacancy_id, b.id) in self.pairs]
+
+
+def placements_of(employer_id: int) -> Placements:
+    booths = db.session.execute(
+        select(Booth.id, Booth.number, Booth.status, Fair.title.label("fair_title"))
         .join(Fair, Fair.id == Booth.fair_id)
-        .where(Booth.employer_id == employer_id, Booth.status != "rejected")
+        .where(Booth.employer_id == employer_id, Booth.status != "rejected",
+               Fair.status.in_(SIGNABLE_STATUSES))
         .order_by(Fair.date.desc(), Booth.id)
-    ):
-        out.setdefault(vacancy_id, []).append((number if status == "approved" else "审核中", title))
-    return out
+    ).all()
+    pairs = set(db.session.execute(
+        select(BoothVacancy.vacancy_id, BoothVacancy.booth_id)
+        .where(BoothVacancy.booth_id.in_([b.id for b in booths]))
+    ).all()) if booths else set()
+    return Placements(booths, {(v, b) for v, b in pairs})
 
 
 def new_form(formdata=None) -> VacancyForm:
@@ -57,11 +70,11 @@ def _index_context(employer_id: int, form: VacancyForm | None = None) -> dict:
         select(Vacancy).where(Vacancy.employer_id == employer_id)
         .order_by(Vacancy.is_open.desc(), Vacancy.id.desc())
     ).all()
-    return dict(vacancies=vacancies, placed=placed_at(employer_id), form=form or new_form())
+    return dict(vacancies=vacancies, placed=placements_of(employer_id), form=form or new_form())
 
 
 def _row(vacancy: Vacancy, **extra) -> dict:
-    return dict(vacancy=vacancy, placed=placed_at(vacancy.employer_id), **extra)
+    return dict(vacancy=vacancy, placed=placements_of(vacancy.employer_id), **extra)
 
 
 def _status(form: VacancyForm) -> int:
@@ -155,3 +168,26 @@ def close(vacancy_id: int):
 @employer_required
 def reopen(vacancy_id: int):
     return _set_open(vacancy_id, True)
+
+
+@bp.post("/employer/vacancies/<int:vacancy_id>/booths/<int:booth_id>")
+@employer_required
+def place(vacancy_id: int, booth_id: int):
+    """Show the vacancy at one of the employer's booths, or take it off (show=0): the quick
+    way from the vacancy's row; the booth's own page sets all its vacancies at once."""
+    show = request.form.get("show", "1") != "0"
+    with write_transaction():
+        vacancy = own_vacancy(vacancy_id)
+        booth = db.session.get(Booth, booth_id)
+        if booth is None or booth.employer_id != vacancy.employer_id:
+            abort(404)
+        db.session.execute(delete(BoothVacancy).where(
+            BoothVacancy.booth_id == booth.id, BoothVacancy.vacancy_id == vacancy.id))
+        if show:
+            last = db.session.scalar(
+                select(func.max(BoothVacancy.position)).where(BoothVacancy.booth_id == booth.id))
+            db.session.add(BoothVacancy(booth_id=booth.id, vacancy_id=vacancy.id,
+                                        position=(last if last is not None else -1) + 1))
+        touch_booth(booth.id)
+    return after_write(url_for("vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_row.html",
+                       **_row(vacancy))
