@@ -1,6 +1,14 @@
 """Live sessions (直播带岗): staff create them and keep the running order; the host console runs
 them from a phone; viewers follow the job presented now, by SSE or, where SSE cannot
-connect, by polling with ETag/304."""
+connect, by polling with ETag/304.
+
+The intent button on the broadcast card: the card is rendered once per change for everyone
+(service._render_shared), so it always carries the plain "我有意向" button, with an empty
+CSRF field (htmx sends each viewer's own token in a header). Its per-device state is not
+rendered into the stream: tapping it posts to intents.sign, which answers idempotently with
+"已登记 ✓" (a second tap never signs twice), or with the one-time form on a new phone. A page
+load and the polling fallback (each a request of that viewer) render the button's real state.
+While a viewer fills in the one-time form, a new card waits (show.html) so no typing is lost."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -291,10 +299,13 @@ def events(session_id: int):
     """The viewer's SSE stream: the current shared fragments first, then every change. No
     database access after this point; the fragments were rendered once, by whoever changed
     the state (or once per process after a restart, in prime)."""
-    session = public_session(session_id)
-    service.prime(session)
-    channel = service.channel(session.id)
-    return sse.stream(channel, pubsub.retained(channel) or ())
+    channel = service.channel(session_id)
+    current = pubsub.retained(channel)
+    if current is None:
+        # First viewer of this session in this process since it started: render once.
+        service.prime(public_session(session_id))
+        current = pubsub.retained(channel)
+    return sse.stream(channel, current or ())
 
 
 @bp.get("/live/<int:session_id>/board")
