@@ -181,10 +181,14 @@ class RedisBroker:
         self._reported: set[str] = set()
 
     def publish(self, channel: str, message: str, retain: bool = False) -> None:
+        pipe = self.redis.pipeline(transaction=False)
         if retain:
-            self.redis.hset(self.retained_prefix + channel,
-                            mapping={e: block.encode() for e, block in split_events(message)})
-        self.redis.publish(self.channel_prefix + channel, ("R" if retain else "N") + message)
+            key = self.retained_prefix + channel
+            pipe.hset(key, mapping={e: block.encode() for e, block in split_events(message)})
+            # A day outlives any live session; stale state never outlives a reset database long.
+            pipe.expire(key, 86400)
+        pipe.publish(self.channel_prefix + channel, ("R" if retain else "N") + message)
+        pipe.execute()
 
     def subscribe(self, channel: str) -> Subscription:
         self._ensure_listener()
