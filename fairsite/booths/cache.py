@@ -30,6 +30,23 @@ def valid_token(token: str | None) -> bool:
     return bool(token) and _TOKEN.fullmatch(token) is not None
 
 
+def fetch_one(sql: str, params: dict):
+    """One row by plain DB-API on a pooled connection: a tenth of the cost of going through
+    the ORM session, which matters on the page every QR scan opens."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":  # sqlite3 takes :name, psycopg %(name)s
+        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        cur.execute(sql, params)
+        row = cur.fetchone()
+        cur.close()
+        return row
+    finally:
+        conn.close()  # back to the pool
+
+
 def touch_booth(booth_id: int) -> None:
     db.session.execute(
         update(Booth).where(Booth.id == booth_id).values(version=Booth.version + 1)

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from fairsite.booths import bp
-from fairsite.booths.cache import booth_pages, valid_token
+from fairsite.booths.cache import booth_pages, fetch_one, valid_token
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.extensions import db
 from fairsite.intents.device import current_device, signed_vacancy_ids
@@ -32,23 +32,6 @@ _VERSION = (
     "SELECT b.version, b.status, f.status FROM booths b JOIN fairs f ON f.id = b.fair_id "
     "WHERE b.token = :token"
 )
-
-
-def fetch_one(sql: str, params: dict):
-    """One row by plain DB-API on a pooled connection: a tenth of the cost of going through
-    the ORM session, which matters on the page every QR scan opens."""
-    engine = db.engine
-    if engine.dialect.name != "sqlite":  # sqlite3 takes :name, psycopg %(name)s
-        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
-    conn = engine.raw_connection()
-    try:
-        cur = conn.cursor()
-        cur.execute(sql, params)
-        row = cur.fetchone()
-        cur.close()
-        return row
-    finally:
-        conn.close()  # back to the pool
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, select, text
+from sqlalchemy import and_, select
 
+from fairsite.booths.cache import fetch_one
 from fairsite.extensions import db
 from fairsite.intents.models import Intent
 
@@ -55,10 +56,8 @@ def current_device() -> CurrentDevice | None:
         except BadSignature:
             token = None
         if isinstance(token, str):
-            row = db.session.execute(
-                text("SELECT id, attendee_id, full_access FROM devices WHERE token = :t"),
-                {"t": token},
-            ).first()
+            row = fetch_one("SELECT id, attendee_id, full_access FROM devices WHERE token = :t",
+                            {"t": token})
             if row is not None:
                 device = CurrentDevice(row[0], row[1], bool(row[2]))
     request.environ[_KEY] = device

@@ -164,6 +164,47 @@ def erase_attendee(attendee_id: int) -> list[tuple[int | None, int | None]]:
     return sorted(touched, key=lambda t: (t[0] or 0, t[1] or 0))
 
 
+@dataclass(frozen=True)
+class AttendeeRef:
+    """What signing needs of an attendee, without loading the ORM object."""
+
+    id: int
+    phone: str
+    group_codes: list[str]
+
+
+_INSERT_ATTENDEE = text(
+    "INSERT INTO attendees (name, phone, groups, hometown, consent_version, consent_at, "
+    "consent_method, created_at) VALUES (:name, :phone, :groups, '', :cv, :now, :cm, :now) "
+    "ON CONFLICT (phone) DO NOTHING RETURNING id"
+)
+
+
+def attendee_ref(attendee_id: int) -> AttendeeRef | None:
+    from fairsite.booths.cache import fetch_one  # a plain read that holds no connection
+
+    row = fetch_one("SELECT id, phone, groups FROM attendees WHERE id = :id", {"id": attendee_id})
+    return AttendeeRef(row[0], row[1], [g for g in row[2].split(",") if g]) if row else None
+
+
+def find_or_create_attendee_ref(
+    name: str, phone: str, groups: list[str], consent_version: str, consent_method: str = "self",
+) -> tuple[AttendeeRef, bool]:
+    """As find_or_create_attendee, for the signing hot path: a single insert that cannot race,
+    and a read only when the number existed already."""
+    row = db.session.execute(
+        _INSERT_ATTENDEE,
+        {"name": name, "phone": phone, "groups": ",".join(groups), "cv": consent_version,
+         "cm": consent_method, "now": utcnow()},
+    ).first()
+    if row is not None:
+        return AttendeeRef(row[0], phone, list(groups)), True
+    existing = db.session.execute(
+        text("SELECT id, phone, groups FROM attendees WHERE phone = :phone"), {"phone": phone}
+    ).one()
+    return AttendeeRef(existing[0], existing[1], [g for g in existing[2].split(",") if g]), False
+
+
 def find_or_create_attendee(
     name: str, phone: str, groups: list[str], consent_version: str, consent_method: str = "self",
 ) -> tuple[Attendee, bool]:

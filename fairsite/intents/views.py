@@ -4,7 +4,8 @@ recognises the phone after the first, one short form."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
 
 import limits
@@ -13,31 +14,32 @@ from flask_babel import gettext as _
 from sqlalchemy import select, text
 
 from fairsite import events
-from fairsite.booths.cache import valid_token
+from fairsite.booths.cache import fetch_one, valid_token
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.database import utcnow, write_transaction
+from fairsite.database import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db, limiter
-from fairsite.fairs.models import Fair
-from fairsite.intents import bp, service
+from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
+from fairsite.intents import batch, bp, service
 from fairsite.intents.device import current_device, forget, remember, signed_vacancy_ids
 from fairsite.intents.forms import AttendeeForm
 from fairsite.intents.models import Attendee, Device, Intent, new_device_token
 from fairsite.live.models import LiveItem, LiveSession
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import after_write, render
+from fairsite.web import after_write, is_htmx, render
 
 _SLOT = re.compile(r"[a-z][a-z0-9_-]{0,29}")
 
 
 @dataclass
 class Place:
-    """Where an intent is signed, and what the attendee is told about it."""
+    """Where an intent is signed, and what the attendee is told about it. The vacancy and
+    employer are loaded only when a template needs them (signing itself needs just the ids)."""
 
     source: str  # booth / fair / live
     where: dict  # the intent button's context: {"booth": token} / {"fair": id} / {"live": id}
-    vacancy: Vacancy
-    employer: Employer
+    vacancy_id: int
+    employer_id: int
     fair_id: int | None = None
     booth_id: int | None = None
     booth_number: str | None = None
@@ -45,13 +47,29 @@ class Place:
     # Why signing is not possible here now (closed fair, ended session...), or "".
     closed: str = ""
     back_url: str = ""
-    extra: dict = field(default_factory=dict)
+
+    @cached_property
+    def vacancy(self) -> Vacancy:
+        return db.session.get(Vacancy, self.vacancy_id)
+
+    @cached_property
+    def employer(self) -> Employer:
+        return db.session.get(Employer, self.employer_id)
 
 
 def _int(value) -> int | None:
     value = (value or "").strip()
     # ASCII digits only, and small enough for a 32-bit id column.
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
+
+
+# The booth QR path, the hot one: everything signing needs in one indexed read.
+_BOOTH_PLACE = (
+    "SELECT b.id, b.number, b.status, f.id, f.status, v.employer_id, v.is_open "
+    "FROM booths b JOIN fairs f ON f.id = b.fair_id "
+    "JOIN booth_vacancies bv ON bv.booth_id = b.id AND bv.vacancy_id = :vacancy_id "
+    "JOIN vacancies v ON v.id = bv.vacancy_id WHERE b.token = :token"
+)
 
 
 def resolve_place(values) -> Place:
@@ -61,67 +79,64 @@ def resolve_place(values) -> Place:
     given = [k for k in ("booth", "fair", "live") if values.get(k)]
     if vacancy_id is None or len(given) != 1:
         abort(404)
-    vacancy = db.session.get(Vacancy, vacancy_id)
-    if vacancy is None:
-        abort(404)
     kind = given[0]
     raw = values.get(kind)
     if kind == "booth":
-        if not valid_token(raw):
+        row = fetch_one(_BOOTH_PLACE, {"vacancy_id": vacancy_id, "token": raw}) if valid_token(raw) else None
+        if row is None or row[2] != "approved":
             abort(404)
-        booth = db.session.scalar(select(Booth).where(Booth.token == raw))
-        placed = booth is not None and db.session.get(BoothVacancy, (booth.id, vacancy.id))
-        if booth is None or not placed or booth.status != "approved":
-            abort(404)
-        fair = booth.fair
-        place = Place("booth", {"booth": booth.token}, vacancy, vacancy.employer, fair_id=fair.id,
-                      booth_id=booth.id, booth_number=booth.number,
-                      back_url=url_for("booths.public", token=booth.token))
-        place.closed = _fair_closed(fair)
-    elif kind == "fair":
-        fair = db.session.get(Fair, _int(raw) or 0)
-        if fair is None or not fair.is_public:
-            abort(404)
-        booth = db.session.scalar(
-            select(Booth).join(BoothVacancy, BoothVacancy.booth_id == Booth.id).where(
-                Booth.fair_id == fair.id, Booth.status == "approved",
-                BoothVacancy.vacancy_id == vacancy.id,
-            ).limit(1)
-        )
-        if booth is None:
-            abort(404)
-        place = Place("fair", {"fair": fair.id}, vacancy, vacancy.employer, fair_id=fair.id,
-                      booth_id=booth.id, booth_number=booth.number,
-                      back_url=url_for("fairs.show", fair_id=fair.id))
-        place.closed = _fair_closed(fair)
+        booth_id, number, _status, fair_id, fair_status, employer_id, is_open = row
+        place = Place("booth", {"booth": raw}, vacancy_id, employer_id, fair_id=fair_id,
+                      booth_id=booth_id, booth_number=number,
+                      back_url=url_for("booths.public", token=raw))
+        place.closed = _fair_closed(fair_status)
     else:
-        session = db.session.get(LiveSession, _int(raw) or 0)
-        if session is None or db.session.get(LiveItem, (session.id, vacancy.id)) is None:
+        vacancy = db.session.get(Vacancy, vacancy_id)
+        if vacancy is None:
             abort(404)
-        booth = None
-        if session.fair_id:
-            booth = db.session.scalar(
-                select(Booth).join(BoothVacancy, BoothVacancy.booth_id == Booth.id).where(
-                    Booth.fair_id == session.fair_id, Booth.status == "approved",
-                    BoothVacancy.vacancy_id == vacancy.id,
-                ).limit(1)
-            )
-        place = Place("live", {"live": session.id}, vacancy, vacancy.employer,
-                      fair_id=session.fair_id, booth_id=booth.id if booth else None,
-                      booth_number=booth.number if booth else None, live_session_id=session.id,
-                      back_url=_live_url(session.id))
-        if session.status != "live":
-            place.closed = (_("这场直播还没有开始，开播后才能登记。") if session.status == "scheduled"
-                            else _("这场直播已经结束，不再接受登记。"))
-    if not place.closed and not vacancy.is_open:
+        is_open = vacancy.is_open
+        if kind == "fair":
+            fair = db.session.get(Fair, _int(raw) or 0)
+            if fair is None or not fair.is_public:
+                abort(404)
+            booth = _booth_at_fair(fair.id, vacancy.id)
+            if booth is None:
+                abort(404)
+            place = Place("fair", {"fair": fair.id}, vacancy.id, vacancy.employer_id, fair_id=fair.id,
+                          booth_id=booth.id, booth_number=booth.number,
+                          back_url=url_for("fairs.show", fair_id=fair.id))
+            place.closed = _fair_closed(fair.status)
+        else:
+            session = db.session.get(LiveSession, _int(raw) or 0)
+            if session is None or db.session.get(LiveItem, (session.id, vacancy.id)) is None:
+                abort(404)
+            booth = _booth_at_fair(session.fair_id, vacancy.id) if session.fair_id else None
+            place = Place("live", {"live": session.id}, vacancy.id, vacancy.employer_id,
+                          fair_id=session.fair_id, booth_id=booth.id if booth else None,
+                          booth_number=booth.number if booth else None,
+                          live_session_id=session.id, back_url=_live_url(session.id))
+            if session.status != "live":
+                place.closed = (_("这场直播还没有开始，开播后才能登记。") if session.status == "scheduled"
+                                else _("这场直播已经结束，不再接受登记。"))
+        place.__dict__["vacancy"] = vacancy
+    if not place.closed and not is_open:
         place.closed = _("这个岗位已经招满或停止招聘。")
     return place
 
 
-def _fair_closed(fair: Fair) -> str:
-    if fair.takes_intents:
+def _booth_at_fair(fair_id: int, vacancy_id: int) -> Booth | None:
+    return db.session.scalar(
+        select(Booth).join(BoothVacancy, BoothVacancy.booth_id == Booth.id).where(
+            Booth.fair_id == fair_id, Booth.status == "approved",
+            BoothVacancy.vacancy_id == vacancy_id,
+        ).limit(1)
+    )
+
+
+def _fair_closed(status: str) -> str:
+    if status in SIGNABLE_STATUSES:
         return ""
-    if fair.status == "closed":
+    if status == "closed":
         return _("本场招聘会已结束，不再接受登记。")
     return _("本场招聘会还没有开始接受登记。")
 
@@ -191,17 +206,16 @@ def sign():
         return _sign_with_form(place, slot)
     if request.method == "GET":
         return render("intents/sign.html", place=place, slot=slot, form=None)
-    attendee = db.session.get(Attendee, device.attendee_id)
+    attendee = service.attendee_ref(device.attendee_id)
     keys = _limit_keys(attendee.phone, device.id)
-    if not _within_limits(keys) and not _already_signed(attendee.id, place.vacancy.id):
+    if not _within_limits(keys) and not _already_signed(attendee.id, place.vacancy_id):
         return _too_many(place, slot)
-    with write_transaction():
-        signed = _record(attendee, place, device.id)
+    signed = batch.commit(lambda: _record(attendee, place, device.id))
     return _signed(place, slot, signed, keys)
 
 
 def _record(attendee, place: Place, device_id: int) -> service.Signed:
-    vacancy = SimpleNamespace(id=place.vacancy.id, employer_id=place.vacancy.employer_id)
+    vacancy = SimpleNamespace(id=place.vacancy_id, employer_id=place.employer_id)
     return service.record_intent(
         attendee, vacancy, place.source, fair_id=place.fair_id, booth_id=place.booth_id,
         live_session_id=place.live_session_id, device_id=device_id,
@@ -217,29 +231,34 @@ def _sign_with_form(place: Place, slot: str):
     keys = _limit_keys(phone, None)
     if not _within_limits(keys):
         return _too_many(place, slot)
-    with write_transaction():
-        attendee, created = service.find_or_create_attendee(
-            form.name.data, phone, form.groups.data or [], current_app.config["CONSENT_VERSION"],
-        )
+    name, groups = form.name.data, form.groups.data or []
+    consent_version = current_app.config["CONSENT_VERSION"]
+
+    def write():
+        attendee, created = service.find_or_create_attendee_ref(name, phone, groups, consent_version)
         # A device that created the attendee sees everything of theirs; one that typed a number
         # that existed already sees only what is signed from it.
-        token = db.session.execute(
+        device = db.session.execute(
             text("INSERT INTO devices (token, attendee_id, full_access, created_at) "
                  "VALUES (:t, :a, :f, :now) RETURNING id, token"),
             {"t": new_device_token(), "a": attendee.id, "f": created, "now": utcnow()},
         ).one()
-        signed = _record(attendee, place, token.id)
+        return _record(attendee, place, device.id), device.token
+
+    signed, token = batch.commit(write)
     response = _signed(place, slot, signed, keys)
-    return remember(response, token.token)
+    return remember(response, token)
 
 
 def _signed(place: Place, slot: str, signed: service.Signed, keys):
     if signed.created:
         _count_against_limits(keys)
-        events.intent_changed(place.fair_id, place.live_session_id, place.vacancy.employer_id)
+        events.intent_changed(place.fair_id, place.live_session_id, place.employer_id)
+    location = url_for("intents.done", vacancy_id=place.vacancy_id, **place.where)
+    if not is_htmx():  # a plain form: a redirect, nothing to render
+        return after_write(location)
     return after_write(
-        url_for("intents.done", vacancy_id=place.vacancy.id, **place.where),
-        "intents/_button.html", vacancy=place.vacancy, where=place.where, signed=True,
+        location, "intents/_button.html", vacancy=place.vacancy, where=place.where, signed=True,
         place=place, id_prefix=slot,
     )
 
