@@ -536,3 +536,35 @@ def test_group_commit_one_failing_write_fails_alone(app, make_booth):
     db.session.expire_all()
     assert intent_count() == 2
     assert tallies.read(f"fair:{fair_id}")["intents"][""] == 2
+
+
+def test_sign_limits_are_shared_through_redis(app, database_url, make_booth):
+    """With Redis configured, a second server process sees the first one's count."""
+    import os
+    import uuid
+
+    from fairsite import create_app
+    from tests.conftest import base_config
+
+    redis_url = os.environ.get("FAIRSITE_TEST_REDIS_URL", "")
+    if not redis_url:
+        if os.environ.get("FAIRSITE_REQUIRE_SERVICES"):
+            pytest.fail("FAIRSITE_TEST_REDIS_URL must be set in CI")
+        pytest.skip("Redis not configured: set FAIRSITE_TEST_REDIS_URL")
+    booth = make_booth(vacancies=3)
+    token, vacancy_ids = booth.token, [v.id for v in booth.vacancies]
+    db.session.commit()
+    config = {**base_config(database_url), "REDIS_URL": redis_url, "RATELIMIT_STORAGE_URI": redis_url,
+              "RATELIMIT_KEY_PREFIX": f"fairsite-test-{uuid.uuid4().hex[:8]}",
+              "INTENT_LIMIT_PER_PHONE": "2 per hour"}
+
+    def post(vacancy_id):
+        process = create_app(config)  # a fresh app, as another server process would be
+        with process.app_context():
+            response = process.test_client().post(
+                "/intents/sign", data={"vacancy_id": vacancy_id, "booth": token, **FORM})
+            db.session.remove()
+            db.engine.dispose()
+            return response.status_code
+
+    assert [post(v) for v in vacancy_ids] == [303, 303, 429]
