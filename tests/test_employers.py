@@ -183,3 +183,36 @@ def test_poster_of_unapproved_booth_is_404(client, login_as, make_booth):
     user = login_as("employer")
     booth = make_booth(employer=user.employer, status="applied")
     assert client.get(f"/employer/booths/{booth.id}/poster").status_code == 404
+
+
+def test_staff_active_switches_colleague_off_and_on(client, login_as, make_user):
+    user = login_as("employer")
+    colleague = make_user("employer", employer=user.employer, name="离职的小李")
+    assert client.post(f"/employer/staff/{colleague.id}/active", data={"active": "0"}).status_code == 303
+    db.session.expire_all()
+    assert not colleague.active
+    assert "已停用" in client.get("/employer/staff").get_data(as_text=True)
+    client.post(f"/employer/staff/{colleague.id}/active", data={"active": "1"})
+    db.session.expire_all()
+    assert colleague.active
+
+
+def test_staff_active_refuses_own_login(client, login_as):
+    user = login_as("employer")
+    assert client.post(f"/employer/staff/{user.id}/active", data={"active": "0"}).status_code == 409
+    db.session.expire_all()
+    assert user.active
+
+
+def test_staff_active_off_ends_the_colleagues_session(app, login_as, make_user):
+    user = login_as("employer")
+    colleague = make_user("employer", employer=user.employer)
+    other = app.test_client()
+    g.pop("_login_user", None)
+    assert other.post("/login", data={"login": colleague.login, "password": PASSWORD}).status_code == 303
+    g.pop("_login_user", None)
+    assert other.get("/employer").status_code == 200
+    colleague.active = False
+    db.session.commit()
+    g.pop("_login_user", None)
+    assert other.get("/employer").status_code == 302

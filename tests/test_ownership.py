@@ -4,6 +4,7 @@ forgotten) answers 404 with another employer's ids, sends anonymous visitors to 
 a 404 for organisers."""
 import pytest
 
+from fairsite.accounts.models import User
 from fairsite.database import write_transaction
 from fairsite.extensions import db
 from fairsite.intents.models import AccessLog, Intent
@@ -29,7 +30,7 @@ def employer_rules(app):
 
 
 @pytest.fixture
-def foreign(make_booth, make_fair):
+def foreign(make_booth, make_fair, make_user):
     """Another employer's booth, vacancy and intent, and a fair nobody may apply to."""
     booth = make_booth(vacancies=1)
     vacancy = booth.vacancies[0]
@@ -41,6 +42,7 @@ def foreign(make_booth, make_fair):
         "vacancy_id": vacancy.id,
         "intent_id": signed.intent_id,
         "fair_id": make_fair(status="draft").id,
+        "user_id": make_user("employer", employer=booth.employer).id,
     }
 
 
@@ -71,6 +73,7 @@ def test_every_employer_route_answers_404_for_another_employers_ids(app, client,
     assert db.session.get(Intent, foreign["intent_id"]).status == "new"
     assert db.session.get(Vacancy, foreign["vacancy_id"]).is_open
     assert db.session.query(AccessLog).count() == 0
+    assert db.session.get(User, foreign["user_id"]).active
 
 
 def test_lists_and_exports_hold_only_own_rows(client, login_as, foreign):

@@ -18,7 +18,9 @@ from fairsite.extensions import db, limiter, login_manager
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    # A login switched off (e.g. by the employer when someone leaves) ends its sessions too.
+    return user if user is not None and user.active else None
 
 
 def safe_next(target: str | None) -> str | None:

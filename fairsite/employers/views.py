@@ -2,7 +2,7 @@
 Every page works on the logged-in staff member's employer; no employer id is in a URL."""
 from __future__ import annotations
 
-from flask import flash, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -109,3 +109,22 @@ def staff():
     ).all()
     status = 422 if form.errors else 200
     return render("employers/staff.html", None, status, form=form, members=members, me=current_user)
+
+
+@bp.post("/employer/staff/<int:user_id>/active")
+@employer_required
+def staff_active(user_id: int):
+    """Switch a colleague's login off (someone left) or on again. Not one's own login, so an
+    employer cannot lock itself out by mistake."""
+    employer_id = own_employer_id()
+    active = request.form.get("active") == "1"
+    with write_transaction():
+        member = db.session.get(User, user_id)
+        if member is None or member.employer_id != employer_id:
+            abort(404)
+        if member.id == current_user.id:
+            abort(409)
+        member.active = active
+        name = member.name
+    flash(_("已启用 %(name)s 的账号", name=name) if active else _("已停用 %(name)s 的账号", name=name), "ok")
+    return after_write(url_for("employers.staff"))
