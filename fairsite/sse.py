@@ -3,11 +3,19 @@ The generator never touches the database; the session is closed before streaming
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from flask import Response, current_app, stream_with_context
 
 from fairsite import pubsub
 from fairsite.extensions import db
+
+
+@lru_cache(maxsize=64)
+def _encoded(message: str) -> bytes:
+    """A message is one str object handed to every subscriber: encode it once, not once per
+    viewer (the str caches its own hash, so the lookup is cheap)."""
+    return message.encode()
 
 
 def stream(channel: str, initial: Iterable[str] = ()) -> Response:
@@ -21,11 +29,12 @@ def stream(channel: str, initial: Iterable[str] = ()) -> Response:
 
     def generate() -> Iterator[str]:
         try:
-            yield ": connected\n\n"
-            yield from first
+            yield b": connected\n\n"
+            for message in first:
+                yield _encoded(message)
             while True:
                 message = sub.get(timeout=heartbeat)
-                yield message if message is not None else ": heartbeat\n\n"
+                yield _encoded(message) if message is not None else b": heartbeat\n\n"
         finally:
             sub.close()
 
