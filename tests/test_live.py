@@ -370,3 +370,23 @@ def test_short_link_and_qr_lead_to_the_viewer_page(client, make_session):
     png = client.get(f"/live/{session.id}/qr.png")
     assert png.mimetype == "image/png" and png.data[:4] == b"\x89PNG"
     assert client.get("/live/999999").status_code == 404
+
+
+def test_start_as_plain_form_redirects_to_the_console(client, login_as, make_session):
+    login_as(ORGANISER)
+    session = make_session(2)
+    response = client.post(f"/live/{session.id}/start")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/live/{session.id}/host")
+    page = client.post(f"/live/{session.id}/present", data={"step": "next"}, follow_redirects=True)
+    assert "岗位1" in page.get_data(as_text=True).split("正在介绍")[1][:200]
+    client.post(f"/live/{session.id}/end")
+    page = client.post(f"/live/{session.id}/start", follow_redirects=True).get_data(as_text=True)
+    assert "直播已结束，不能再次开始" in page
+
+
+def test_create_employer_chooses_among_public_fairs_only(client, login_as, make_fair):
+    make_fair(title="内部草稿招聘会", status="draft")
+    make_fair(title="公开的招聘会")
+    login_as(EMPLOYER)
+    page = client.get("/live/new").get_data(as_text=True)
+    assert "公开的招聘会" in page and "内部草稿招聘会" not in page

@@ -21,13 +21,13 @@ from fairsite.accounts.access import staff_required
 from fairsite.database import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
-from fairsite.fairs.models import Fair
+from fairsite.fairs.models import PUBLIC_STATUSES, Fair
 from fairsite.live import bp, service
 from fairsite.live.forms import LiveSessionForm
 from fairsite.live.models import LiveItem, LiveSession
 from fairsite.qr.service import qr_png, qr_svg
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import CST, after_write, render
+from fairsite.web import CST, after_write, is_htmx, render
 
 # --- access -------------------------------------------------------------------------------
 
@@ -75,7 +75,10 @@ def index():
 
 def _form(session: LiveSession | None) -> LiveSessionForm:
     form = LiveSessionForm(obj=session)
-    fairs = db.session.execute(select(Fair.id, Fair.title).order_by(Fair.date.desc())).all()
+    query = select(Fair.id, Fair.title).order_by(Fair.date.desc())
+    if _employer_scope() is not None:  # employers see the fairs the public sees
+        query = query.where(Fair.status.in_(PUBLIC_STATUSES))
+    fairs = db.session.execute(query).all()
     form.fair_id.choices = [(0, _("不属于某场招聘会"))] + [(f.id, f.title) for f in fairs]
     if request.method == "GET" and session is not None:
         form.fair_id.data = session.fair_id or 0
@@ -153,7 +156,7 @@ def candidates(session_id: int):
 
 
 def _items_answer(session: LiveSession, error: str = ""):
-    if error:
+    if error and not is_htmx():  # htmx shows it in the fragment; a plain form after the redirect
         flash(error, "error")
     return after_write(url_for("live.edit", session_id=session.id), "live/_items.html",
                        error=error, **_edit_context(session))
@@ -228,7 +231,7 @@ def host_events(session_id: int):
 
 
 def _console_answer(session: LiveSession, error: str = ""):
-    if error:
+    if error and not is_htmx():  # htmx shows it in the fragment; a plain form after the redirect
         flash(error, "error")
     return after_write(url_for("live.host", session_id=session.id), "live/_console.html",
                        **_console_context(session, error))
