@@ -85,7 +85,8 @@ def test_employer_status_refuses_withdrawn_and_unknown(client, hx, booth, sign):
     withdraw(intent.id, intent.attendee_id)
     body = hx.post(f"/employer/intents/{intent.id}/status", data={"status": "hired"}).get_data(as_text=True)
     assert "已撤回" in body
-    assert client.post(f"/employer/intents/{intent.id}/status", data={"status": "hired"}).status_code == 409
+    response = client.post(f"/employer/intents/{intent.id}/status", data={"status": "hired"}, follow_redirects=True)
+    assert "对方已撤回意向" in response.get_data(as_text=True)
     db.session.expire_all()
     assert intent.status == "new"
     page = client.get("/employer/intents").get_data(as_text=True)
@@ -108,7 +109,8 @@ def test_employer_reveal_shows_number_and_logs_without_it(hx, client, booth, sig
 def test_employer_reveal_of_withdrawn_is_refused(hx, booth, sign):
     intent = sign(booth)
     withdraw(intent.id, intent.attendee_id)
-    assert hx.post(f"/employer/intents/{intent.id}/reveal").status_code == 409
+    body = hx.post(f"/employer/intents/{intent.id}/reveal").get_data(as_text=True)
+    assert "已撤回" in body and "13800138000" not in body and "显示号码" not in body
     assert db.session.query(AccessLog).count() == 0
 
 

@@ -199,7 +199,8 @@ def test_staff_active_switches_colleague_off_and_on(client, login_as, make_user)
 
 def test_staff_active_refuses_own_login(client, login_as):
     user = login_as("employer")
-    assert client.post(f"/employer/staff/{user.id}/active", data={"active": "0"}).status_code == 409
+    response = client.post(f"/employer/staff/{user.id}/active", data={"active": "0"}, follow_redirects=True)
+    assert "不能停用自己" in response.get_data(as_text=True)
     db.session.expire_all()
     assert user.active
 

@@ -123,7 +123,8 @@ def staff_active(user_id: int):
         if member is None or member.employer_id != employer_id:
             abort(404)
         if member.id == current_user.id:
-            abort(409)
+            flash(_("不能停用自己正在使用的账号"), "error")
+            return after_write(url_for("employers.staff"))
         member.active = active
         name = member.name
     flash(_("已启用 %(name)s 的账号", name=name) if active else _("已停用 %(name)s 的账号", name=name), "ok")

@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Response, abort, g, redirect, request, send_file, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -159,7 +169,7 @@ def filter_choices(employer_id: int) -> dict:
 
 
 def _list_context(employer_id: int, filt: IntentFilter, revealed: int | None = None) -> dict:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.values.get("page", 1, type=int) or 1)
     rows, total = intent_rows(employer_id, filt, offset=(page - 1) * PAGE_SIZE)
     return dict(
         filt=filt, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
@@ -225,7 +235,7 @@ def employer_status(intent_id: int):
         events.intent_changed(fair_id, live_id, employer_id)
     if not is_htmx():
         if error is not None:
-            abort(409)
+            flash(error, "error")
         return _redirect_back()
     filt = IntentFilter.from_args(request.form)
     page = max(1, request.form.get("page", 1, type=int) or 1)
@@ -250,10 +260,16 @@ def employer_reveal(intent_id: int):
     employer_id = own_employer_id()
     with write_transaction():
         intent = _own_intent(employer_id, intent_id)
-        if intent.is_withdrawn:
-            # They took their intent back: their number is no longer the employer's to call.
-            abort(409)
-        _log("reveal", intent.id)
+        withdrawn = intent.is_withdrawn
+        if not withdrawn:
+            _log("reveal", intent.id)
+    if withdrawn:
+        # They took their intent back: their number is no longer the employer's to call.
+        # The row comes back as it now is: withdrawn, without the button.
+        if is_htmx():
+            return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id))
+        flash(_("对方已撤回意向，不再显示号码"), "error")
+        return _redirect_back()
     if is_htmx():
         return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id),
                       revealed=intent_id, filt=IntentFilter.from_args(request.form),
