@@ -46,6 +46,8 @@ def test_employer_adds_vacancy_sees_new_intent_live_and_marks_interviewed(live_s
     page.click("nav >> text=报名名单")
     page.wait_for_selector("#employer-intent-rows")
     page.evaluate("window.__sameDocument = true")
+    # Count the SSE nudges, to tell them from the 10 s polling fallback.
+    page.evaluate("document.addEventListener('sse:intents', () => { window.__sse = (window.__sse || 0) + 1 })")
 
     # Someone signs for the new vacancy from their phone, in another browser.
     attendee = phone.new_page()
@@ -62,6 +64,7 @@ def test_employer_adds_vacancy_sees_new_intent_live_and_marks_interviewed(live_s
     new_row = page.locator("tr.intent-row", has_text="赵浏览")
     new_row.wait_for(timeout=15000)
     assert page.evaluate("window.__sameDocument") is True
+    assert page.evaluate("window.__sse || 0") >= 1  # it came by SSE
     assert "139****5678" in new_row.inner_text() and TITLE in new_row.inner_text()
     assert "13912345678" not in new_row.inner_text()
     shot(page, "employer-intents-laptop")
@@ -115,3 +118,26 @@ def test_booth_poster_prints_one_a4_page(live_server, laptop):
     shot(page, "employer-poster-laptop")
     pdf = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
     assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1  # the whole poster on one sheet
+
+
+def test_employer_list_falls_back_to_polling_without_sse(live_server, laptop, phone):
+    page = laptop.new_page()
+    # A network that will not hold an event stream open: the list must still update by itself.
+    page.route("**/employer/intents/stream", lambda route: route.abort())
+    login(page, live_server, *EMPLOYER)
+    page.goto(live_server + "/employer/booths")
+    booth_url = page.locator(".booth-public-link").first.get_attribute("href")
+    page.goto(live_server + "/employer/intents")
+    page.evaluate("window.__sameDocument = true")
+
+    attendee = phone.new_page()
+    attendee.goto(booth_url)
+    attendee.locator("button:has-text('我有意向')").first.click()
+    attendee.fill("input[name=name]", "钱轮询")
+    attendee.fill("input[name=phone]", "13712345678")
+    attendee.check("input[name=consent]")
+    attendee.click("button:has-text('确认登记')")
+    attendee.wait_for_selector("text=已登记")
+
+    page.locator("tr.intent-row", has_text="钱轮询").wait_for(timeout=25000)
+    assert page.evaluate("window.__sameDocument") is True
