@@ -26,7 +26,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import Request, csrf_session, nginx_ceiling, python_load, site, wrk  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Request,
+    cpu_seconds,
+    csrf_session,
+    nginx_ceiling,
+    python_load,
+    site,
+    wrk,
+)
 
 
 def main() -> int:
@@ -51,7 +59,9 @@ def main() -> int:
         token, n_vacancies, vacancy_id = booths[len(booths) // 2]
         page = s.url(f"/q/{token}")
         wrk(page, duration=2, connections=8)  # warm the page cache and the connections
+        cpu0 = cpu_seconds(s.proc.pid)
         booth = wrk(page, duration=args.seconds, connections=args.connections)
+        booth_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(booth.requests, 1) * 1000
 
         cookie, csrf = csrf_session(s.base, f"/q/{token}")
         before = s.query("SELECT COUNT(*) FROM intents")[0][0]
@@ -67,7 +77,9 @@ def main() -> int:
                 "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
             })
 
+        cpu0 = cpu_seconds(s.proc.pid)
         signed = python_load(s.base, signing, duration=args.seconds, concurrency=args.connections)
+        sign_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(signed.requests, 1) * 1000
         confirmed = signed.statuses.get(303, 0)
         after = s.query("SELECT COUNT(*) FROM intents")[0][0]
         rows = after - before
@@ -82,8 +94,9 @@ def main() -> int:
           f"{args.seconds:g} s each, gunicorn workers: {workers}")
     print(ceiling.line("nginx 5 KB static file (ceiling)"))
     print(booth.line(f"booth page /q/<token> ({n_vacancies} vacancies)"))
-    signed.rate_label = "signings"  # type: ignore[attr-defined]
+    print(f"  server CPU {booth_cpu:.2f} ms per page: {1000 / booth_cpu:,.0f} pages/s per free core")
     print(signed.line("signing intent (first-time form)").replace("req/s", "signings/s"))
+    print(f"  server CPU {sign_cpu:.2f} ms per signing: {1000 / sign_cpu:,.0f} signings/s per free core")
     print(f"  responses: {dict(sorted(signed.statuses.items()))}, transport errors "
           f"{signed.errors - sum(v for k, v in signed.statuses.items() if k >= 400)}")
     lost = max(0, confirmed - rows)

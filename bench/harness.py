@@ -124,6 +124,25 @@ def site(*, simulate: bool = False, env: dict | None = None, keep: bool = False)
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its live children (gunicorn's
+    master and workers): divided by requests served it gives a cost per request that does not
+    depend on what else the machine is doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total
+
+
 # --- nginx, the ceiling --------------------------------------------------------------------
 
 _NGINX_CONF = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from types import SimpleNamespace
 
 import limits
@@ -165,11 +165,16 @@ def _limit_keys(phone: str | None, device_id: int | None) -> list[tuple[str, str
     return keys
 
 
+@lru_cache(maxsize=32)
+def _parse(spec: str):
+    return limits.parse(spec)
+
+
 def _within_limits(keys) -> bool:
     if not limiter.enabled:
         return True
     strategy = limiter.limiter
-    return all(strategy.test(limits.parse(spec), "fairsite", key) for spec, key in keys)
+    return all(strategy.test(_parse(spec), "fairsite", key) for spec, key in keys)
 
 
 def _count_against_limits(keys) -> None:
@@ -177,7 +182,7 @@ def _count_against_limits(keys) -> None:
         return
     strategy = limiter.limiter
     for spec, key in keys:
-        strategy.hit(limits.parse(spec), "fairsite", key)
+        strategy.hit(_parse(spec), "fairsite", key)
 
 
 def _already_signed(attendee_id: int, vacancy_id: int) -> bool:
