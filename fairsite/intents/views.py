@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import limits
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from fairsite import events
 from fairsite.booths.cache import fetch_one, valid_token
@@ -157,11 +157,13 @@ def _slot() -> str:
 
 def _limit_keys(phone: str | None, device_id: int | None) -> list[tuple[str, str]]:
     config = current_app.config
-    keys = [(config["INTENT_LIMIT_PER_IP"], f"intent-ip/{request.remote_addr or '-'}")]
+    # The deployment's key prefix keeps two sites sharing one Redis apart.
+    prefix = config.get("RATELIMIT_KEY_PREFIX") or "fairsite"
+    keys = [(config["INTENT_LIMIT_PER_IP"], f"{prefix}/intent-ip/{request.remote_addr or '-'}")]
     if phone:
-        keys.append((config["INTENT_LIMIT_PER_PHONE"], f"intent-phone/{phone}"))
+        keys.append((config["INTENT_LIMIT_PER_PHONE"], f"{prefix}/intent-phone/{phone}"))
     if device_id:
-        keys.append((config["INTENT_LIMIT_PER_DEVICE"], f"intent-device/{device_id}"))
+        keys.append((config["INTENT_LIMIT_PER_DEVICE"], f"{prefix}/intent-device/{device_id}"))
     return keys
 
 
@@ -243,12 +245,12 @@ def _sign_with_form(place: Place, slot: str):
         attendee, created = service.find_or_create_attendee_ref(name, phone, groups, consent_version)
         # A device that created the attendee sees everything of theirs; one that typed a number
         # that existed already sees only what is signed from it.
-        device = db.session.execute(
-            text("INSERT INTO devices (token, attendee_id, full_access, created_at) "
-                 "VALUES (:t, :a, :f, :now) RETURNING id, token"),
+        device_id, device_token = service.raw_one(
+            "INSERT INTO devices (token, attendee_id, full_access, created_at) "
+            "VALUES (:t, :a, :f, :now) RETURNING id, token",
             {"t": new_device_token(), "a": attendee.id, "f": created, "now": utcnow()},
-        ).one()
-        return _record(attendee, place, device.id), device.token
+        )
+        return _record(attendee, place, device_id), device_token
 
     signed, token = batch.commit(write)
     response = _signed(place, slot, signed, keys)
