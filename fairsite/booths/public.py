@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import make_response, render_template
+from flask import make_response, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from fairsite.booths import bp
 from fairsite.booths.cache import booth_pages, fetch_one, valid_token
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.extensions import db
+from fairsite.extensions import db, limiter
 from fairsite.intents.device import current_device, signed_vacancy_ids
 from fairsite.vacancies.models import Vacancy
 
@@ -88,6 +88,12 @@ def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
             )
     parts = tuple(int(p) if i % 2 else p for i, p in enumerate(_SLOT.split(html)))
     return CachedPage(200, parts, buttons)
+
+
+@limiter.request_filter
+def _booth_page_has_no_request_limits() -> bool:
+    # A read every QR scan makes, with no limits of its own: skip the limiter's per-request work.
+    return request.endpoint == "booths.public"
 
 
 @bp.get("/q/<token>")
