@@ -5,6 +5,8 @@ viewer who connects or reconnects later gets the current state first)."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -106,12 +108,15 @@ def viewer_context(session: LiveSession) -> dict:
 
 # --- rendering once, publishing after commit ---------------------------------------------
 
-def _render_shared(template: str, **context) -> str:
+def _base_url() -> str | None:
+    """Host and script root of the request that caused a change, so URLs come out right."""
+    return request.host_url.rstrip("/") + request.script_root if has_request_context() else None
+
+
+def _render_shared(template: str, base: str | None = None, **context) -> str:
     """Render a fragment every viewer gets, outside the request that caused it: no current
     user, no CSRF token (htmx sends each viewer's own token in a header), no per-viewer state."""
-    # Same host and script root as the request that caused the change, so URLs come out right.
-    base = request.host_url.rstrip("/") + request.script_root if has_request_context() else None
-    with current_app.test_request_context("/", base_url=base):
+    with current_app.test_request_context("/", base_url=base or _base_url()):
         # An empty token: each viewer's htmx request carries its own in the X-CSRFToken header.
         html = render_template(template, shared=True, csrf_token=lambda: "", **context)
     # Sent to thousands: runs of whitespace between tags become one space (the same rendering),
@@ -152,15 +157,61 @@ def prime(session: LiveSession) -> None:
         pubsub.keep_local(channel(session.id), event, html)
 
 
+# Counts go out at most once a second per session and process: at a viral moment dozens of
+# people sign each second, and each publish is a delivery to every viewer.
+class _CountsThrottle:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last: dict[int, float] = {}
+        self.pending: set[int] = set()
+
+
+def _throttle() -> _CountsThrottle:
+    return current_app.extensions.setdefault("fairsite.live_counts", _CountsThrottle())
+
+
 def counts_changed(session_id: int) -> None:
-    """An intent of this session was signed or withdrawn (called after the commit)."""
+    """An intent of this session was signed or withdrawn (called after the commit). Publishes
+    the new counts now, or, if they went out less than LIVE_COUNTS_EVERY seconds ago, once
+    more when that time is up (reading the counts then, so nothing is lost)."""
+    every = float(current_app.config.get("LIVE_COUNTS_EVERY", 1.0))
+    state = _throttle()
+    now = time.monotonic()
+    with state.lock:
+        if session_id in state.pending:
+            return  # a publish is already due; it will read the newest counts
+        wait = state.last.get(session_id, now - every) + every - now
+        if wait > 0:
+            state.pending.add(session_id)
+        else:
+            state.last[session_id] = now
+    if wait <= 0:
+        _publish_counts(session_id, _base_url())
+        return
+    app, base = current_app._get_current_object(), _base_url()
+
+    def later() -> None:
+        with app.app_context():
+            with state.lock:
+                state.pending.discard(session_id)
+                state.last[session_id] = time.monotonic()
+            try:
+                _publish_counts(session_id, base)
+            finally:
+                db.session.remove()
+
+    timer = threading.Timer(wait, later)
+    timer.daemon = True
+    timer.start()
+
+
+def _publish_counts(session_id: int, base: str | None) -> None:
     session = db.session.get(LiveSession, session_id)
     if session is None:
         return
-    ctx = dict(s=session, counts=counts(session_id),
-               current=_current_item(session))
-    pubsub.publish(channel(session_id), "counts", _render_shared("live/_counts.html", **ctx),
-                   retain=True)
+    ctx = dict(s=session, counts=counts(session_id), current=_current_item(session))
+    pubsub.publish(channel(session_id), "counts",
+                   _render_shared("live/_counts.html", base=base, **ctx), retain=True)
     pubsub.publish(host_channel(session_id), "tally")
 
 
