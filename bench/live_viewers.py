@@ -9,6 +9,8 @@ time from the host's request to the new card arriving.
 
     .venv/bin/python bench/live_viewers.py            # 10,000 viewers, 3 rounds
     VIEWERS=2000 ROUNDS=2 .venv/bin/python bench/live_viewers.py
+    WORKERS=2 REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/live_viewers.py
+                                                       # two workers, events through Redis
 
 Bounded: connecting gives up after 180 s, each round after 10 s; everything stops by itself.
 """
@@ -109,15 +111,18 @@ async def run_client(port: int, n: int) -> None:
 
 # --- the driver ------------------------------------------------------------------------------
 
-def worker_pid(master: int) -> int:
+def worker_pids(master: int) -> list[int]:
+    pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(fields[1]) == master:
-            return int(stat.parent.name)
-    raise RuntimeError("no gunicorn worker found")
+            pids.append(int(stat.parent.name))
+    if not pids:
+        raise RuntimeError("no gunicorn worker found")
+    return pids
 
 
 def rss_kb(pid: int) -> int:
@@ -163,27 +168,33 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 def main() -> None:
     n = int(os.environ.get("VIEWERS", "10000"))
     rounds = int(os.environ.get("ROUNDS", "3"))
+    workers = int(os.environ.get("WORKERS", "1"))
+    env = {"FAIRSITE_WORKERS": str(workers), "FAIRSITE_SSE_HEARTBEAT": "15"}
+    if os.environ.get("REDIS_URL"):
+        env.update(FAIRSITE_REDIS_URL=os.environ["REDIS_URL"],
+                   FAIRSITE_PUBSUB_PREFIX=f"fairsite-bench-{os.getpid()}")
     raise_nofile(n + 500)
-    with site(env={"FAIRSITE_WORKERS": "1", "FAIRSITE_SSE_HEARTBEAT": "15"}) as s:
+    with site(env=env) as s:
         port = int(s.base.rsplit(":", 1)[1])
         host = Host(s.base)
         host.post(f"/live/{SESSION_ID}/start")
         host.post(f"/live/{SESSION_ID}/present", step="next")
-        worker = worker_pid(s.proc.pid)
         time.sleep(1)
-        rss_before = rss_kb(worker)
+        pids = worker_pids(s.proc.pid)
+        rss_before = sum(rss_kb(p) for p in pids)
         client = subprocess.Popen([sys.executable, __file__, "--client", str(port), str(n)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             ready = client.stdout.readline().split()
             connected, failed, secs = int(ready[1]), int(ready[2]), float(ready[3])
-            time.sleep(3)
-            rss_after = rss_kb(worker)
+            time.sleep(3 if workers == 1 else 7)  # other workers report their counts every 5 s
+            rss_after = sum(rss_kb(p) for p in pids)
             console = host.get(f"/live/{SESSION_ID}/console")
             viewers = re.search(r'id="live-viewers-\d+">(\d+)<', console).group(1)
             per_stream = (rss_after - rss_before) / max(connected, 1)
             print(f"viewers connected            {connected:,} of {n:,} in {secs:.1f} s "
                   f"({failed} failed); host console shows {viewers} viewers")
+            print(f"{workers} worker(s), {'Redis' if 'FAIRSITE_REDIS_URL' in env else 'in-process'} pub/sub")
             print(f"worker RSS                   {rss_before / 1024:.0f} MB before, "
                   f"{rss_after / 1024:.0f} MB with the streams open: {per_stream:.1f} KB per stream")
             for r in range(rounds):

@@ -223,9 +223,11 @@ class RedisBroker:
         pipe = self.redis.pipeline(transaction=False)
         for channel, n in counts.items():
             pipe.hset(f"{self.counts_key}:{channel}", self.process_id, n)
+            pipe.expire(f"{self.counts_key}:{channel}", 600)
         for channel in self._reported - counts.keys():
             pipe.hdel(f"{self.counts_key}:{channel}", self.process_id)
         pipe.hset(self.counts_key, self.process_id, time.time())
+        pipe.expire(self.counts_key, 600)
         pipe.execute()
         self._reported = set(counts)
 
