@@ -409,3 +409,17 @@ def test_intent_changed_sends_counts_at_most_once_a_second(app, hx, login_as, ma
         viewer.close()
     assert len(got) == 2  # at once, then once more a second later
     assert "<strong>6</strong> 人登记" in got[-1]  # nothing lost
+
+
+def test_show_offers_intent_for_vacancies_already_presented(client, hx, login_as, make_session):
+    login_as(ORGANISER)
+    session = make_session(2)
+    first = item_ids(session)[0]
+    hx.post(f"/live/{session.id}/start")
+    hx.post(f"/live/{session.id}/present", data={"step": "next"})
+    hx.post(f"/live/{session.id}/present", data={"step": "next"})
+    order = client.get(f"/live/{session.id}").get_data(as_text=True).split(f'id="live-order-{session.id}"')[1]
+    link = f"/intents/sign?vacancy_id={first}&amp;live={session.id}"
+    assert link in order
+    page = client.get(link.replace("&amp;", "&"))
+    assert page.status_code == 200 and "岗位1" in page.get_data(as_text=True)
