@@ -78,6 +78,8 @@ def test_embed_url_only_for_allowed_hosts():
     assert embed_url("https://live.douyin.com/12345") is None
     assert embed_url("https://player.bilibili.com.evil.cn/player.html") is None
     assert embed_url("javascript:alert(1)") is None
+    assert embed_url("https://x@player.bilibili.com:8443/player.html?bvid=B") == \
+        "https://player.bilibili.com/player.html?bvid=B"
 
 
 def test_show_embeds_an_allowed_stream_and_links_any_other(client, make_session):

@@ -59,7 +59,8 @@ def embed_url(stream_url: str) -> str | None:
         return None
     for allowed, prefix in EMBED_PREFIXES:
         if host == allowed and parts.path.startswith(prefix):
-            return parts._replace(scheme="https", fragment="").geturl()
+            # Rebuilt from the host alone: no user-info or port survives into the page.
+            return parts._replace(scheme="https", netloc=host, fragment="").geturl()
     return None
 
 
