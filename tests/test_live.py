@@ -425,3 +425,13 @@ def test_show_offers_intent_for_vacancies_already_presented(client, hx, login_as
     assert link in order
     page = client.get(link.replace("&amp;", "&"))
     assert page.status_code == 200 and "岗位1" in page.get_data(as_text=True)
+
+
+def test_gunicorn_config_holds_ten_thousand_viewer_streams_per_worker():
+    import runpy
+    from pathlib import Path
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    assert conf["worker_class"] == "gevent"
+    assert conf["worker_connections"] >= 10_000
+    assert conf["control_socket_disable"] is True
