@@ -6,6 +6,8 @@ def test_fair_page_shows_headline_in_chinese_on_a_phone(live_server, phone):
     page = phone.new_page()
     page.goto(live_server + "/")
     page.click("text=春风行动 · 把老乡留在老家")
+    page.wait_for_selector("#jobs")
+    page.wait_for_load_state("load")
     assert page.locator(".summary").first.inner_text() == "120 家企业 · 5271 个岗位 · 平均月薪 4000 元"
     font = page.evaluate("getComputedStyle(document.body).fontSize")
     assert float(font.rstrip("px")) >= 18
@@ -16,6 +18,8 @@ def test_fair_search_narrows_list_without_page_load(live_server, phone):
     page = phone.new_page()
     page.goto(live_server + "/")
     page.click("text=春风行动 · 把老乡留在老家")
+    page.wait_for_selector("#jobs")
+    page.wait_for_load_state("load")
     total_before = page.locator("#jobs ~ section p.muted").first.inner_text()
     page.evaluate("window.__sameDocument = true")
     page.fill("input[name=q]", "焊工")
@@ -33,6 +37,8 @@ def test_fair_page_tap_targets_are_at_least_44px(live_server, phone):
     page = phone.new_page()
     page.goto(live_server + "/")
     page.click("text=春风行动 · 把老乡留在老家")
+    page.wait_for_selector("#jobs")
+    page.wait_for_load_state("load")
     small = page.evaluate("""() => [...document.querySelectorAll(
         'main button, main input:not([type=checkbox]):not([type=hidden]), main select, .checks label, .topnav a')]
         .filter(el => el.offsetParent !== null)
