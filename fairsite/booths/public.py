@@ -20,6 +20,7 @@ from fairsite.booths import bp
 from fairsite.booths.cache import booth_pages, fetch_one, valid_token
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.extensions import db, limiter
+from fairsite.intents.batch import take_turn
 from fairsite.intents.device import current_device, signed_vacancy_ids
 from fairsite.vacancies.models import Vacancy
 
@@ -98,6 +99,7 @@ def _booth_page_has_no_request_limits() -> bool:
 
 @bp.get("/q/<token>")
 def public(token: str):
+    take_turn()
     row = fetch_one(_VERSION, {"token": token}) if valid_token(token) else None
     if row is None:
         html = render_template("booths/_public_unavailable.html", booth=None, fair=None,

@@ -31,6 +31,20 @@ def _gevent_active() -> bool:
     return monkey.is_module_patched("socket")
 
 
+def take_turn() -> None:
+    """Under a gevent worker, let the other connections' requests go first.
+
+    A keep-alive connection whose next request is already waiting is otherwise served again and
+    again while others wait: with 64 busy clients the booth page answered half its requests in
+    1 ms and 1 % after 1-2 s; yielding once per request keeps p99 near the fair share (~70 ms)
+    at the same rate. (Worth doing for every request, in create_app; done here for the two hot
+    pages this module's owner looks after.)"""
+    if _gevent_active():
+        import gevent
+
+        gevent.sleep(0)
+
+
 class _Writer:
     def __init__(self, app) -> None:
         import gevent

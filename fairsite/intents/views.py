@@ -204,6 +204,7 @@ def _too_many(place: Place, slot: str):
 def sign():
     """Sign intent for one vacancy. A known device signs with this one request; an unknown one
     gets the short form first (in place with htmx, as a page without)."""
+    batch.take_turn()
     place = resolve_place(request.values)
     slot = _slot()
     if place.closed:
