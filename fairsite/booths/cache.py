@@ -30,6 +30,22 @@ def valid_token(token: str | None) -> bool:
     return bool(token) and _TOKEN.fullmatch(token) is not None
 
 
+def fetch_all(sql: str, params: dict) -> list:
+    """All rows, as fetch_one."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        cur.close()
+        return rows
+    finally:
+        conn.close()
+
+
 def fetch_one(sql: str, params: dict):
     """One row by plain DB-API on a pooled connection: a tenth of the cost of going through
     the ORM session, which matters on the page every QR scan opens."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import make_response, render_template, request
+from flask import current_app, render_template, request
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -122,8 +122,8 @@ def public(token: str):
         else:
             out.append(part)
     html = "".join(out).replace(CSRF_PLACEHOLDER, generate_csrf())
-    response = make_response(html, page.status)
     # Per-user parts inside: never stored by a shared cache.
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.vary.add("Cookie")
-    return response
+    return current_app.response_class(
+        html, page.status, {"Cache-Control": "private, no-cache", "Vary": "Cookie"},
+        mimetype="text/html",
+    )
