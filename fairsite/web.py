@@ -2,6 +2,7 @@
 answer writes the htmx way or the plain-form way, and the template helpers every page uses."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, Response, redirect, render_template, request
@@ -26,6 +27,17 @@ def render(full: str, fragment: str | None = None, status: int = 200, /, **conte
     Positional-only, so that context names such as `page` or `status` stay free."""
     template = fragment if fragment and wants_fragment() else full
     response = hx_make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def unless_modified(etag: str, build: Callable[[], Response]) -> Response:
+    """A 304 when the client already holds `etag`, else the response `build` makes. The caller
+    computes `etag` from a version number before any other query, so an unchanged page costs
+    one indexed read. Both answers carry the ETag, no-cache and Vary: HX-Request."""
+    response = Response(status=304) if request.if_none_match.contains(etag) else build()
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
     response.vary.add("HX-Request")
     return response
 

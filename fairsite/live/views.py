@@ -27,7 +27,7 @@ from fairsite.live.forms import LiveSessionForm
 from fairsite.live.models import LiveItem, LiveSession
 from fairsite.qr.service import qr_png, qr_svg
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import CST, after_write, is_htmx, render
+from fairsite.web import CST, after_write, is_htmx, render, unless_modified
 
 # --- access -------------------------------------------------------------------------------
 
@@ -318,13 +318,9 @@ def board(session_id: int):
     tag = service.etag(session_id)
     if tag is None:
         abort(404)
-    if request.if_none_match.contains(tag):
-        response = Response(status=304)
-    else:
+    def build():
         session = public_session(session_id)
-        response = render("live/show.html", "live/_board.html", **service.viewer_context(session),
-                          viewer_url=_viewer_url(session), etag=tag)
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "no-cache"
-    response.vary.add("HX-Request")
-    return response
+        return render("live/show.html", "live/_board.html", **service.viewer_context(session),
+                      viewer_url=_viewer_url(session), etag=tag)
+
+    return unless_modified(tag, build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, request, send_file
+from flask import send_file
 
 from fairsite import sse
 from fairsite.accounts.access import organiser_required
@@ -13,7 +13,7 @@ from fairsite.tallies import board as boards
 from fairsite.tallies import bp
 from fairsite.tallies import report as reports
 from fairsite.tallies import service as tallies
-from fairsite.web import render
+from fairsite.web import render, unless_modified
 
 # Besides the counters, the board shows the fair's offer (booths, posts, pay), which changes
 # without an intent: the ETag also turns over every minute, so such a change shows within one.
@@ -22,14 +22,6 @@ ETAG_PERIOD = 60
 
 def _etag(fair_id: int, version: int) -> str:
     return f"tally-{fair_id}-{version}-{int(time.time() // ETAG_PERIOD)}"
-
-
-def _not_modified(etag: str) -> Response:
-    response = Response(status=304)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    response.vary.add("HX-Request")
-    return response
 
 
 @bp.get("/manage/fairs/<int:fair_id>/board")
@@ -46,14 +38,13 @@ def tally(fair_id: int):
     costs one indexed row and a 304."""
     version = tallies.version(f"fair:{fair_id}")
     etag = _etag(fair_id, version)
-    if request.if_none_match.contains(etag):
-        return _not_modified(etag)
-    fair = fairs_manage.get_fair(fair_id)
-    response = render("tallies/board.html", "tallies/_tally.html",
+
+    def build():
+        fair = fairs_manage.get_fair(fair_id)
+        return render("tallies/board.html", "tallies/_tally.html",
                       board=boards.build(fair, version), fair=fair, **fairs_manage.manage_context())
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+
+    return unless_modified(etag, build)
 
 
 @bp.get("/manage/fairs/<int:fair_id>/board/stream")
