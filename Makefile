@@ -39,6 +39,8 @@ bench: install
 	$(BIN)/python bench/booth_page.py
 	$(BIN)/python bench/tally.py
 	$(BIN)/python bench/live_viewers.py
+	$(BIN)/python bench/poll.py
+	$(BIN)/python bench/employer_list.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
