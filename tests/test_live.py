@@ -435,3 +435,24 @@ def test_gunicorn_config_holds_ten_thousand_viewer_streams_per_worker():
     assert conf["worker_class"] == "gevent"
     assert conf["worker_connections"] >= 10_000
     assert conf["control_socket_disable"] is True
+
+
+def test_host_events_tell_the_console_when_counts_move(app, client, hx, login_as, make_session, make_employer):
+    session = make_session(2)
+    assert client.get(f"/live/{session.id}/host/events").status_code == 302  # anonymous: log in
+    login_as("employer", employer=make_employer())  # another employer's session: not found
+    assert client.get(f"/live/{session.id}/host/events").status_code == 404
+    client.post("/logout")
+    from flask import g
+
+    g.pop("_login_user", None)
+    login_as(ORGANISER)
+    response = client.get(f"/live/{session.id}/host/events")
+    assert response.mimetype == "text/event-stream"
+    chunks = (c.decode() if isinstance(c, bytes) else c for c in response.response)
+    assert next(chunks).startswith(": connected")
+    from fairsite.live.events import counts_changed
+
+    counts_changed(session.id)  # what a signing from the viewer page does after its commit
+    assert "event: tally" in next(chunks)
+    response.close()
