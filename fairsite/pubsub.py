@@ -179,6 +179,7 @@ class RedisBroker:
         self._start_lock = threading.Lock()
         self._closed = False
         self._reported: set[str] = set()
+        self._report_lock = threading.Lock()
 
     def publish(self, channel: str, message: str, retain: bool = False) -> None:
         pipe = self.redis.pipeline(transaction=False)
@@ -218,18 +219,22 @@ class RedisBroker:
         return total
 
     def _report(self) -> None:
-        """Write this process's subscriber counts to Redis (and drop channels now empty)."""
-        counts = self.hub.counts()
-        pipe = self.redis.pipeline(transaction=False)
-        for channel, n in counts.items():
-            pipe.hset(f"{self.counts_key}:{channel}", self.process_id, n)
-            pipe.expire(f"{self.counts_key}:{channel}", 600)
-        for channel in self._reported - counts.keys():
-            pipe.hdel(f"{self.counts_key}:{channel}", self.process_id)
-        pipe.hset(self.counts_key, self.process_id, time.time())
-        pipe.expire(self.counts_key, 600)
-        pipe.execute()
-        self._reported = set(counts)
+        """Write this process's subscriber counts to Redis (and drop channels now empty).
+
+        One report at a time: the listener reports on its own schedule and total_count() on
+        demand, and an older count written after a newer one would stick until the next."""
+        with self._report_lock:
+            counts = self.hub.counts()
+            pipe = self.redis.pipeline(transaction=False)
+            for channel, n in counts.items():
+                pipe.hset(f"{self.counts_key}:{channel}", self.process_id, n)
+                pipe.expire(f"{self.counts_key}:{channel}", 600)
+            for channel in self._reported - counts.keys():
+                pipe.hdel(f"{self.counts_key}:{channel}", self.process_id)
+            pipe.hset(self.counts_key, self.process_id, time.time())
+            pipe.expire(self.counts_key, 600)
+            pipe.execute()
+            self._reported = set(counts)
 
     def _ensure_listener(self) -> None:
         with self._start_lock:
