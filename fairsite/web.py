@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, Response, redirect, render_template, request
+from flask_babel import gettext as _
 from htmx_flask import make_response as hx_make_response
 
 # China Standard Time has no daylight saving: a fixed offset is exact.
@@ -67,8 +68,8 @@ def money(value: int | float | None) -> str:
 
 def pay_range(vacancy) -> str:
     if vacancy.pay_min == vacancy.pay_max:
-        return f"{money(vacancy.pay_min)} 元/月"
-    return f"{money(vacancy.pay_min)}–{money(vacancy.pay_max)} 元/月"
+        return f"{money(vacancy.pay_min)} {_('元/月')}"
+    return f"{money(vacancy.pay_min)}–{money(vacancy.pay_max)} {_('元/月')}"
 
 
 def mask_phone(phone: str | None) -> str:

@@ -282,8 +282,9 @@ def employer_reveal(intent_id: int):
 
 # ---- export -------------------------------------------------------------------------------
 
-HEADER = ["姓名", "手机号", "重点群体", "家乡", "意向岗位", "招聘会", "来源", "展位/直播", "登记时间",
-          "跟进状态", "备注"]
+def _header() -> list[str]:
+    return [_("姓名"), _("手机号"), _("重点群体"), _("家乡"), _("意向岗位"), _("招聘会"), _("来源"),
+            _("展位/直播"), _("登记时间"), _("跟进状态"), _("备注")]
 
 
 def _cells(row) -> list:
@@ -293,14 +294,14 @@ def _cells(row) -> list:
         row.name,
         # A withdrawn intent is kept on record, but its number is not handed out.
         mask_phone(row.phone) if withdrawn else row.phone,
-        "、".join(KEY_GROUPS.get(g, g) for g in row.groups.split(",") if g),
+        "、".join(str(KEY_GROUPS.get(g, g)) for g in row.groups.split(",") if g),
         row.hometown,
         row.vacancy_title,
         row.fair_title or "",
-        SOURCES.get(row.source, row.source),
+        str(SOURCES.get(row.source, row.source)),
         where,
         local_time(row.created_at),
-        "已撤回" if withdrawn else STATUSES.get(row.status, row.status),
+        _("已撤回") if withdrawn else str(STATUSES.get(row.status, row.status)),
         row.note,
     ]
 
@@ -332,7 +333,7 @@ def _csv_stream(batches: Iterator[list]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     # Excel reads a UTF-8 CSV as such only when it starts with a byte order mark.
-    writer.writerow(HEADER)
+    writer.writerow(_header())
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     for rows in batches:
         buffer.seek(0)
@@ -354,7 +355,7 @@ def _xlsx_file(batches: Iterator[list]):
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for title in HEADER:
+    for title in _header():
         cell = WriteOnlyCell(sheet, value=title)
         cell.font = bold
         header.append(cell)

@@ -5,6 +5,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,25 +17,25 @@ if TYPE_CHECKING:
 
 # Key groups (重点群体) that bureaus report on: code -> label.
 KEY_GROUPS = {
-    "returnee": "返乡农民工",
-    "graduate": "高校毕业生",
-    "poverty": "脱贫人口",
-    "difficulty": "就业困难人员",
-    "veteran": "退役军人",
+    "returnee": _l("返乡农民工"),
+    "graduate": _l("高校毕业生"),
+    "poverty": _l("脱贫人口"),
+    "difficulty": _l("就业困难人员"),
+    "veteran": _l("退役军人"),
 }
 SOURCES = {
-    "booth": "展位扫码",
-    "fair": "招聘会入口",
-    "live": "直播带岗",
-    "web": "网页",
-    "desk": "现场代登记",
+    "booth": _l("展位扫码"),
+    "fair": _l("招聘会入口"),
+    "live": _l("直播带岗"),
+    "web": _l("网页"),
+    "desk": _l("现场代登记"),
 }
 STATUSES = {
-    "new": "待联系",
-    "contacted": "已联系",
-    "interviewed": "已面试",
-    "hired": "已录用",
-    "unsuitable": "不合适",
+    "new": _l("待联系"),
+    "contacted": _l("已联系"),
+    "interviewed": _l("已面试"),
+    "hired": _l("已录用"),
+    "unsuitable": _l("不合适"),
 }
 
 

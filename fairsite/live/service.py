@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text, update
 
 from fairsite import pubsub
@@ -21,7 +23,7 @@ from fairsite.live.models import LiveItem, LiveSession
 from fairsite.tallies import service as tallies
 from fairsite.vacancies.models import Vacancy
 
-STATUS_LABELS = {"scheduled": "未开始", "live": "直播中", "ended": "已结束"}
+STATUS_LABELS = {"scheduled": _l("未开始"), "live": _l("直播中"), "ended": _l("已结束")}
 
 
 def channel(session_id: int) -> str:
@@ -251,7 +253,7 @@ class LiveError(Exception):
 def _locked(session_id: int) -> LiveSession:
     session = db.session.get(LiveSession, session_id, populate_existing=True)
     if session is None:
-        raise LiveError("直播不存在")
+        raise LiveError(_("直播不存在"))
     return session
 
 
@@ -263,7 +265,7 @@ def start(session_id: int) -> None:
     with write_transaction():
         s = _locked(session_id)
         if s.status == "ended":
-            raise LiveError("直播已结束，不能再次开始")
+            raise LiveError(_("直播已结束，不能再次开始"))
         if s.status == "live":
             return
         s.status = "live"
@@ -289,13 +291,13 @@ def present(session_id: int, vacancy_id: int | None = None, step: int = 0) -> No
     with write_transaction():
         s = _locked(session_id)
         if s.status != "live":
-            raise LiveError("直播开始后才能切换岗位")
+            raise LiveError(_("直播开始后才能切换岗位"))
         ids = list(db.session.scalars(
             select(LiveItem.vacancy_id).where(LiveItem.session_id == session_id)
             .order_by(LiveItem.position, LiveItem.vacancy_id)
         ))
         if not ids:
-            raise LiveError("节目单还是空的")
+            raise LiveError(_("节目单还是空的"))
         if vacancy_id is None:
             if s.current_vacancy_id in ids:
                 i = max(0, min(len(ids) - 1, ids.index(s.current_vacancy_id) + step))
@@ -303,7 +305,7 @@ def present(session_id: int, vacancy_id: int | None = None, step: int = 0) -> No
                 i = 0 if step >= 0 else len(ids) - 1
             vacancy_id = ids[i]
         elif vacancy_id not in ids:
-            raise LiveError("这个岗位不在节目单上")
+            raise LiveError(_("这个岗位不在节目单上"))
         if vacancy_id == s.current_vacancy_id:
             return
         s.current_vacancy_id = vacancy_id
@@ -339,7 +341,7 @@ def remove_item(session_id: int, vacancy_id: int) -> None:
         if item is None:
             return
         if s.current_vacancy_id == vacancy_id:
-            raise LiveError("正在介绍的岗位不能移出节目单，请先切换到其他岗位")
+            raise LiveError(_("正在介绍的岗位不能移出节目单，请先切换到其他岗位"))
         db.session.delete(item)
         _bump(s)
     publish_state(session_id)

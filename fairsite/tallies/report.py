@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import text
 
 from fairsite.database import utcnow
@@ -87,11 +88,11 @@ def build(fair: Fair) -> Report:
     employers, posts, average_pay = offer(fair.id)
 
     total_row = db.session.execute(text(f"SELECT {_MEASURES} {_WHERE.format(join='')}"), params).one()
-    total = _row("合计", total_row)
+    total = _row(_("合计"), total_row)
 
     # Each person has one set of groups, so summing people over the sets is exact per group.
-    groups = {code: Row(label) for code, label in KEY_GROUPS.items()}
-    no_group = Row("未填写重点群体")
+    groups = {code: Row(str(label)) for code, label in KEY_GROUPS.items()}
+    no_group = Row(_("未填写重点群体"))
     for r in _rows(fair.id, "a.groups", "a.groups", "JOIN attendees a ON a.id = i.attendee_id"):
         codes = [c for c in (r.k or "").split(",") if c in groups]
         for code in codes:
@@ -100,7 +101,7 @@ def build(fair: Fair) -> Report:
             no_group.add(_row("", r))
 
     by_source = {r.k: r for r in _rows(fair.id, "i.source", "i.source")}
-    sources = [_row(label, by_source[code]) for code, label in SOURCES.items() if code in by_source]
+    sources = [_row(str(label), by_source[code]) for code, label in SOURCES.items() if code in by_source]
 
     hour_sql = _local_hour_sql()
     hours = [_row(f"{r.k:02d}:00–{r.k:02d}:59", r) for r in sorted(_rows(fair.id, hour_sql, hour_sql), key=lambda r: r.k)]
@@ -122,7 +123,6 @@ def build(fair: Fair) -> Report:
     )
 
 
-HEAD = ["", "人数", "求职意向", "已联系（人）", "已面试（人）", "已录用（人）"]
 
 
 def to_xlsx(report: Report) -> io.BytesIO:
@@ -136,27 +136,27 @@ def to_xlsx(report: Report) -> io.BytesIO:
     fair = report.fair
 
     summary = wb.active
-    summary.title = "总览"
+    summary.title = _("总览")
     summary.append([fair.title])
     summary["A1"].font = Font(bold=True, size=14)
-    summary.append(["日期", fair.date.strftime("%Y-%m-%d")])
-    summary.append(["地点", fair.venue])
+    summary.append([_("日期"), fair.date.strftime("%Y-%m-%d")])
+    summary.append([_("地点"), fair.venue])
     if fair.campaign:
-        summary.append(["活动", fair.campaign])
-    summary.append(["生成时间", local_time(report.generated_at)])
+        summary.append([_("活动"), fair.campaign])
+    summary.append([_("生成时间"), local_time(report.generated_at)])
     summary.append([])
     for label, value in [
-        ("参会企业（家）", report.employers), ("招聘岗位（个）", report.posts),
-        ("平均月薪（元）", report.average_pay), ("登记求职者（人）", report.total.people),
-        ("求职意向（条）", report.total.intents), ("已联系（人）", report.total.contacted),
-        ("已面试（人）", report.total.interviewed), ("已录用（人）", report.total.hired),
+        (_("参会企业（家）"), report.employers), (_("招聘岗位（个）"), report.posts),
+        (_("平均月薪（元）"), report.average_pay), (_("登记求职者（人）"), report.total.people),
+        (_("求职意向（条）"), report.total.intents), (_("已联系（人）"), report.total.contacted),
+        (_("已面试（人）"), report.total.interviewed), (_("已录用（人）"), report.total.hired),
     ]:
         summary.append([label, value])
         summary.cell(summary.max_row, 1).font = bold
 
     def table(title: str, first: str, rows: list[Row], note: str = "", lead: list[str] | None = None):
         ws = wb.create_sheet(title)
-        heading = (lead or []) + [first] + HEAD[1:]
+        heading = (lead or []) + [first] + [_("人数"), _("求职意向"), _("已联系（人）"), _("已面试（人）"), _("已录用（人）")]
         ws.append(heading)
         for cell in ws[1]:
             cell.font, cell.fill = bold, head_fill
@@ -171,15 +171,15 @@ def to_xlsx(report: Report) -> io.BytesIO:
         return ws
 
     groups = report.groups + ([report.no_group] if report.no_group and report.no_group.intents else [])
-    table("按重点群体", "重点群体", groups + [report.total], "一人可属多个重点群体，各群体人数之和可能大于合计。")
-    table("按来源", "登记来源", report.sources + [report.total])
-    table("按时段", "时段", report.hours + [report.total])
-    table("按企业", "企业", report.employer_rows, lead=["展位号"])
+    table(_("按重点群体"), _("重点群体"), groups + [report.total], _("一人可属多个重点群体，各群体人数之和可能大于合计。"))
+    table(_("按来源"), _("登记来源"), report.sources + [report.total])
+    table(_("按时段"), _("时段"), report.hours + [report.total])
+    table(_("按企业"), _("企业"), report.employer_rows, lead=[_("展位号")])
 
     for ws in wb.worksheets:
         for i, width in enumerate([22, 14, 12, 14, 14, 14, 14], start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
-    wb["按企业"].column_dimensions["B"].width = 34
+    wb[_("按企业")].column_dimensions["B"].width = 34
     out = io.BytesIO()
     wb.save(out)
     out.seek(0)

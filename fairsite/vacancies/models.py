@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,26 +16,26 @@ if TYPE_CHECKING:
 
 # The fixed list of categories: code -> label (labels are translated in templates).
 CATEGORIES = {
-    "production": "普工/操作工",
-    "technician": "技工/维修",
-    "quality": "质检/仓管",
-    "driver": "司机/物流",
-    "construction": "建筑/装修",
-    "service": "餐饮/服务",
-    "sales": "销售/客服",
-    "care": "家政/护理",
-    "office": "行政/文员",
-    "tech": "技术/研发",
-    "agriculture": "农业/养殖",
-    "other": "其他",
+    "production": _l("普工/操作工"),
+    "technician": _l("技工/维修"),
+    "quality": _l("质检/仓管"),
+    "driver": _l("司机/物流"),
+    "construction": _l("建筑/装修"),
+    "service": _l("餐饮/服务"),
+    "sales": _l("销售/客服"),
+    "care": _l("家政/护理"),
+    "office": _l("行政/文员"),
+    "tech": _l("技术/研发"),
+    "agriculture": _l("农业/养殖"),
+    "other": _l("其他"),
 }
 EDUCATION = {
-    "": "不限",
-    "primary": "小学",
-    "junior": "初中",
-    "senior": "高中/中专",
-    "college": "大专",
-    "bachelor": "本科及以上",
+    "": _l("不限"),
+    "primary": _l("小学"),
+    "junior": _l("初中"),
+    "senior": _l("高中/中专"),
+    "college": _l("大专"),
+    "bachelor": _l("本科及以上"),
 }
 
 
@@ -82,9 +83,9 @@ class Vacancy(db.Model):
     def benefits(self) -> list[str]:
         tags = []
         if self.meals_lodging:
-            tags.append("包吃住")
+            tags.append(_l("包吃住"))
         if self.social_insurance:
-            tags.append("五险一金")
+            tags.append(_l("五险一金"))
         if self.shifts:
             tags.append(self.shifts)
         return tags
