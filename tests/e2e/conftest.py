@@ -1,5 +1,6 @@
-"""Browser tests: the site served as `make run` serves it (gunicorn, gevent, SQLite, the demo
-fair), driven by Playwright in Debian's Chromium."""
+"""Browser tests: the site served as `make run` serves it (gunicorn, gevent, the demo fair),
+driven by Playwright in Debian's Chromium. Each module's server runs on SQLite and, when
+FAIRSITE_TEST_DATABASE_URL names a PostgreSQL server, again on a fresh PostgreSQL database."""
 from __future__ import annotations
 
 import os
@@ -34,15 +35,63 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = None):
+PG_URL = os.environ.get("FAIRSITE_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _admin_engine():
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                         isolation_level="AUTOCOMMIT")
+
+
+def fresh_database(backend: str, tmp: Path) -> str:
+    """The URL of a new, empty database for one server."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'e2e.sqlite'}"
+    from sqlalchemy import text
+
+    name = f"fairsite_e2e_{os.getpid()}_{_free_port()}"
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = engine.url.set(database=name).render_as_string(hide_password=False)
+    engine.dispose()
+    return url
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def stop_server(proc: subprocess.Popen, env: dict) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    drop_database(env["FAIRSITE_DATABASE_URL"])
+
+
+def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = None,
+                 backend: str = "sqlite"):
     """Migrate a fresh database, load the demo and serve it with gunicorn. Returns
-    (process, base_url, env)."""
+    (process, base_url, env); stop it with stop_server(process, env)."""
     port = _free_port()
     env = {
         **os.environ,
         "FLASK_APP": "fairsite",
         "FAIRSITE_SECRET_KEY": "e2e-secret",
-        "FAIRSITE_DATABASE_URL": os.environ.get("E2E_DATABASE_URL") or f"sqlite:///{tmp / 'e2e.sqlite'}",
+        "FAIRSITE_DATABASE_URL": fresh_database(backend, tmp),
         "FAIRSITE_BIND": f"127.0.0.1:{port}",
         "FAIRSITE_SSE_HEARTBEAT": "5",
         **(extra_env or {}),
@@ -70,17 +119,13 @@ def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = 
     raise RuntimeError(f"gunicorn did not start: see {log.name}")
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """A fresh server with the demo fair for each test module: modules that sign intents or
-    add vacancies do not change what another module sees."""
-    proc, base, env = start_server(tmp_path_factory.mktemp("e2e"))
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_server(request, tmp_path_factory):
+    """A fresh server with the demo fair for each test module (and backend): modules that sign
+    intents or add vacancies do not change what another module sees."""
+    proc, base, env = start_server(tmp_path_factory.mktemp("e2e"), backend=request.param)
     yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc, env)
 
 
 @pytest.fixture(scope="session")

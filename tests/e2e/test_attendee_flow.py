@@ -1,33 +1,25 @@
 """The attendee's whole path on a phone (390x844, zh-CN): open a booth QR link, sign the first
 intent through the form, sign a second with one tap, withdraw one on /me."""
-import sqlite3
-import subprocess
-
 import pytest
+from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import shot, start_server
+from tests.e2e.conftest import BACKENDS, shot, start_server, stop_server
 
 
-@pytest.fixture(scope="module")
-def attendee_server(tmp_path_factory):
+@pytest.fixture(scope="module", params=BACKENDS)
+def attendee_server(request, tmp_path_factory):
     """A server of our own (as live_server, but we need its database to find a booth token: the
     token is only ever printed on a poster)."""
-    proc, base, env = start_server(tmp_path_factory.mktemp("attendee"))
-    url = env["FAIRSITE_DATABASE_URL"]
-    if not url.startswith("sqlite:///"):
-        proc.terminate()
-        pytest.skip("reads the booth token from the SQLite demo database")
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
-        token = conn.execute(
+    proc, base, env = start_server(tmp_path_factory.mktemp("attendee"), backend=request.param)
+    engine = create_engine(env["FAIRSITE_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        token = conn.execute(text(
             "SELECT b.token FROM booths b JOIN booth_vacancies bv ON bv.booth_id = b.id "
-            "WHERE b.status = 'approved' GROUP BY b.id HAVING COUNT(*) >= 2 ORDER BY b.id LIMIT 1"
-        ).fetchone()[0]
+            "WHERE b.status = 'approved' GROUP BY b.id, b.token HAVING COUNT(*) >= 2 ORDER BY b.id LIMIT 1"
+        )).scalar_one()
+    engine.dispose()
     yield base, token
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_server(proc, env)
 
 
 def test_attendee_signs_two_intents_and_withdraws_one(attendee_server, phone):
