@@ -79,16 +79,22 @@ def manage_index():
 def manage_create():
     form = FairForm()
     if form.validate_on_submit():
-        fair = Fair(status="draft", **{name: getattr(form, name).data for name in FIELDS})
-        fair.campaign = fair.campaign or ""
-        fair.venue = fair.venue or ""
-        fair.description = fair.description or ""
+        fair = Fair(status="draft")
+        _fill(fair, form)
         db.session.add(fair)
         db.session.commit()
         flash(_("招聘会已创建（草稿）。审核展位后再发布。"), "ok")
         return after_write(url_for("fairs.manage_show", fair_id=fair.id))
     return render("fairs/manage_form.html", None, 422 if form.errors else 200,
                   form=form, fair=None, **manage_context())
+
+
+def _fill(fair: Fair, form: FairForm) -> None:
+    """Copy the form onto the fair; optional text left empty is stored as ""."""
+    for name in FIELDS:
+        setattr(fair, name, getattr(form, name).data)
+    for name in ("campaign", "venue", "description"):
+        setattr(fair, name, getattr(fair, name) or "")
 
 
 @bp.get("/manage/fairs/<int:fair_id>")
@@ -109,10 +115,7 @@ def manage_edit(fair_id: int):
     if form.validate_on_submit():
         with write_transaction():
             fair = get_fair(fair_id)
-            for name in FIELDS:
-                setattr(fair, name, getattr(form, name).data)
-            for name in ("campaign", "venue", "description"):
-                setattr(fair, name, getattr(fair, name) or "")
+            _fill(fair, form)
             fair_touched(fair.id)
         fair_changed(fair.id)
         flash(_("招聘会信息已保存。"), "ok")
