@@ -35,12 +35,14 @@ lint: install
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
-	$(BIN)/python bench/booth_page.py
-	$(BIN)/python bench/tally.py
-	$(BIN)/python bench/live_viewers.py
-	$(BIN)/python bench/poll.py
-	$(BIN)/python bench/employer_list.py
+# Benchmarks (bench/README.md): install nginx and wrk if missing, run every script even after
+# one fails, then say which missed a target or failed. BENCH_SCRIPTS="tally poll" runs some;
+# BENCH_ARGS="--seconds 3" passes options to each; FAIRSITE_BENCH_PORT, FAIRSITE_BENCH_NGINX_PORT
+# fix the ports. Setup comes before install: a fresh Debian may lack python3-venv as well.
+bench:
+	@VENV=$(VENV) PYTHON=$(PYTHON) bench/setup
+	@$(MAKE) --no-print-directory install
+	@BENCH_PYTHON=$(BIN)/python bench/run
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -1,4 +1,4 @@
 """The WSGI entry point gunicorn serves."""
-from fairsite import create_app
+from fairsite.app import create_app
 
 app = create_app()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from fairsite.accounts.models import ORGANISER, User
+from fairsite.demo import build_demo
+from fairsite.demo import simulate_day as simulate
 from fairsite.extensions import db
 
 
@@ -42,9 +45,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--simulate-day", is_flag=True, help="Also sign 1,200 attendees' intents.")
     def demo_command(simulate_day: bool) -> None:
         """Load the reference fair of DOMAIN.md (safe to run twice)."""
-        from fairsite.demo import build_demo
-        from fairsite.demo import simulate_day as simulate
-
         logins = build_demo()
         if simulate_day:
             n = simulate()
@@ -56,8 +56,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("backup")
     def backup_command() -> None:
         """Copy the SQLite database into instance/backups/ (consistent, online)."""
-        import sqlite3
-
         uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
         if not uri.startswith("sqlite:///"):
             raise click.ClickException("备份命令只用于 SQLite；PostgreSQL 请使用 pg_dump。")

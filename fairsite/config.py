@@ -8,11 +8,14 @@ SECRET_KEY = DEFAULT_SECRET_KEY
 DATABASE_URL = ""
 # Empty means in-process publish/subscribe and in-memory rate limits.
 REDIS_URL = ""
+# Prefixes of this deployment's Redis channels and rate-limit keys, so that two sites sharing
+# one Redis stay apart.
+PUBSUB_PREFIX = "fairsite"
+RATELIMIT_KEY_PREFIX = "fairsite"
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-LANGUAGES = ["zh_Hans_CN", "en"]
 
 # The public address printed under QR codes on posters, so people can tell a genuine code.
 SITE_ADDRESS = ""
@@ -38,3 +41,5 @@ CONSENT_VERSION = "2026-11-v1"
 
 # Server-Sent Events heartbeat, seconds.
 SSE_HEARTBEAT = 15
+# A live session's counts go out to its viewers at most this often, seconds.
+LIVE_COUNTS_EVERY = 1.0

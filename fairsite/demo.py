@@ -10,16 +10,16 @@ from sqlalchemy import func, select
 
 from fairsite.accounts.models import EMPLOYER, ORGANISER, User
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.database import utcnow, write_transaction
+from fairsite.clock import CST, utcnow
 from fairsite.employers.credit_code import CHARSET, make_credit_code
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
-from fairsite.intents.models import Attendee, Intent
+from fairsite.intents.models import Intent
 from fairsite.intents.service import find_or_create_attendee, record_intent
 from fairsite.live.models import LiveItem, LiveSession
+from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import CST
 
 EMPLOYERS = 120
 POSTS = 5271
@@ -220,8 +220,8 @@ def simulate_day() -> int:
             when = start + timedelta(minutes=minute, seconds=rng.randint(0, 59))
             phone = f"1{rng.choice('3456789')}{rng.randint(0, 9)}{i:08d}"
             name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(["", rng.choice(GIVEN)])
-            attendee, _ = find_or_create_attendee(name, phone, list(rng.choice(groups_mix)), "demo", "self")
-            attendee.created_at = when
+            attendee, _ = find_or_create_attendee(name, phone, list(rng.choice(groups_mix)), "demo",
+                                                  "self", now=when)
             for booth, vacancy in rng.sample(placed, k=rng.choice([1, 1, 1, 2, 2, 3])):
                 source = rng.choice(sources)
                 live_id = live.id if source == "live" and live and vacancy.id in live_vacancy_ids else None
@@ -232,10 +232,3 @@ def simulate_day() -> int:
                               live_session_id=live_id, now=when)
                 when += timedelta(minutes=rng.randint(1, 20))
     return ATTENDEES
-
-
-def demo_counts() -> dict[str, int]:
-    return {
-        "attendees": db.session.scalar(select(func.count()).select_from(Attendee)),
-        "intents": db.session.scalar(select(func.count()).select_from(Intent)),
-    }

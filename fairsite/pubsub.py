@@ -282,8 +282,8 @@ class RedisBroker:
 
 
 def init_app(app: Flask) -> None:
-    url = app.config.get("REDIS_URL") or ""
-    prefix = app.config.get("PUBSUB_PREFIX") or "fairsite"
+    url = app.config["REDIS_URL"]
+    prefix = app.config["PUBSUB_PREFIX"]
     app.extensions["fairsite.pubsub"] = RedisBroker(url, prefix) if url else InProcessBroker()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app
 
 from fairsite import pubsub
 from fairsite.extensions import db
@@ -21,7 +21,7 @@ def _encoded(message: str) -> bytes:
 def stream(channel: str, initial: Iterable[str] = ()) -> Response:
     """An SSE response carrying `channel`'s events; `initial` are pre-formatted messages
     (pubsub.format_sse) sent first, e.g. the current state."""
-    heartbeat = float(current_app.config.get("SSE_HEARTBEAT", 15))
+    heartbeat = float(current_app.config["SSE_HEARTBEAT"])
     sub = pubsub.subscribe(channel)
     first = list(initial)
     # Give the connection back before a stream that may last hours.
@@ -43,5 +43,3 @@ def stream(channel: str, initial: Iterable[str] = ()) -> Response:
     response.headers["X-Accel-Buffering"] = "no"
     return response
 
-
-__all__ = ["stream", "stream_with_context"]

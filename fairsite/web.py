@@ -1,16 +1,16 @@
 """The one place that reads htmx request headers: render a whole page or just its fragment,
-answer writes the htmx way or the plain-form way, and the template helpers every page uses."""
+answer writes the htmx way or the plain-form way, render what every viewer shares, and the
+template filters every page uses."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 from flask import Flask, Response, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from htmx_flask import make_response as hx_make_response
 
-# China Standard Time has no daylight saving: a fixed offset is exact.
-CST = timedelta(hours=8)
+from fairsite.clock import local_time
 
 
 def wants_fragment() -> bool:
@@ -60,6 +60,17 @@ def after_write(
     return redirect(location, code=303)
 
 
+def render_shared(template: str, csrf_token: str = "", **context) -> str:
+    """Render once for everybody (a cached booth page, a live card sent to every viewer): no
+    logged-in user, no flashed messages, and `csrf_token` in place of the viewer's own token
+    (a placeholder the caller replaces per request, or "" where htmx sends each viewer's own
+    token in a header)."""
+    return render_template(
+        template, csrf_token=lambda: csrf_token, current_user=AnonymousUserMixin(),
+        get_flashed_messages=lambda **_kw: [], shared=True, **context,
+    )
+
+
 def money(value: int | float | None) -> str:
     if value is None:
         return ""
@@ -78,29 +89,7 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    return (value + CST).strftime(fmt)
-
-
-def local_hour(value: datetime) -> int:
-    return (value + CST).hour
-
-
-def register_template_helpers(app: Flask) -> None:
-    # Imported here, not at the top: every domain package imports this module while it loads,
-    # and importing a models module first runs its package (and its views).
-    from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES
-    from fairsite.vacancies.models import CATEGORIES, EDUCATION
-
+def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money, pay_range=pay_range, mask_phone=mask_phone, local_time=local_time
-    )
-    app.jinja_env.globals.update(
-        KEY_GROUPS=KEY_GROUPS,
-        SOURCES=SOURCES,
-        INTENT_STATUSES=STATUSES,
-        CATEGORIES=CATEGORIES,
-        EDUCATION=EDUCATION,
     )

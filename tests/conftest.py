@@ -15,13 +15,16 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from fairsite import create_app
 from fairsite.accounts.models import EMPLOYER, ORGANISER, User
+from fairsite.app import create_app
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.employers.credit_code import make_credit_code
 from fairsite.employers.models import Employer
 from fairsite.extensions import db, limiter
 from fairsite.fairs.models import Fair
+from fairsite.intents.models import Intent
+from fairsite.intents.service import find_or_create_attendee, record_intent
+from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 
 PG_URL = os.environ.get("FAIRSITE_TEST_DATABASE_URL", "")
@@ -203,13 +206,42 @@ def make_booth(app, make_fair, make_employer, make_vacancy):
 
 
 @pytest.fixture
-def make_user(app, make_employer):
+def make_intent(app):
+    """Sign an intent the way every channel does (the one signing service): at `booth`'s fair,
+    for `vacancy` (default: the booth's first). Returns the Intent."""
+
+    def make(booth: Booth | None = None, vacancy: Vacancy | None = None, *, phone: str = "13800138000",
+             name: str = "张三", groups=(), source: str = "booth", live_session_id: int | None = None,
+             now=None) -> Intent:
+        vacancy = vacancy or booth.vacancies[0]
+        with write_transaction():
+            attendee, _ = find_or_create_attendee(name, phone, list(groups), "test")
+            signed = record_intent(
+                attendee, vacancy, source, fair_id=booth.fair_id if booth else None,
+                booth_id=booth.id if booth and source in ("booth", "desk") else None,
+                live_session_id=live_session_id, now=now,
+            )
+        return db.session.get(Intent, signed.intent_id)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """The test password, hashed once per run (scrypt takes tens of milliseconds a time)."""
+    user = User()
+    user.set_password(PASSWORD)
+    return user.password_hash
+
+
+@pytest.fixture
+def make_user(app, make_employer, password_hash):
     def make(role: str = EMPLOYER, employer: Employer | None = None, **kw) -> User:
         if role == EMPLOYER and employer is None:
             employer = make_employer()
         user = User(**{"login": f"user{next(_seq)}@test.cn", "name": "测试用户", "role": role,
                        "employer": employer if role == EMPLOYER else None, **kw})
-        user.set_password(PASSWORD)
+        user.password_hash = password_hash
         db.session.add(user)
         db.session.commit()
         return user

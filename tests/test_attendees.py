@@ -10,7 +10,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
-from fairsite.booths.cache import touch_booth, touch_booths_of_vacancy, touch_fair
+from fairsite.booths.service import touch_booth, touch_booths_of_vacancy, touch_fair
 from fairsite.extensions import db
 from fairsite.intents.models import Attendee, Device, Intent
 from fairsite.live.models import LiveItem, LiveSession
@@ -495,55 +495,12 @@ def test_public_first_load_is_under_40_kb_compressed_and_local(client, make_boot
     assert total <= 40 * 1024, total
 
 
-def test_group_commit_one_failing_write_fails_alone(app, make_booth):
-    """The group-commit writer (used on SQLite under gevent) undoes a batch with a failing write
-    and retries each write alone: the others are committed, the bad one gets its error."""
-    from fairsite.intents.batch import _Writer
-
-    class Result:
-        def set(self, value):
-            self.value = value
-
-        def set_exception(self, error):
-            self.error = error
-
-    booth = make_booth(vacancies=2)
-    fair_id, booth_id = booth.fair_id, booth.id
-    v1, v2 = [(v.id, v.employer_id) for v in booth.vacancies]
-    db.session.commit()
-
-    def good(vacancy):
-        def write():
-            from types import SimpleNamespace
-
-            from fairsite.intents import service
-
-            attendee, _ = service.find_or_create_attendee_ref("李四", "13900139000", [], "v1")
-            vac = SimpleNamespace(id=vacancy[0], employer_id=vacancy[1])
-            return service.record_intent(attendee, vac, "booth", fair_id=fair_id, booth_id=booth_id)
-        return write
-
-    def bad():
-        db.session.execute(select(func.count()).select_from(Intent))
-        raise ValueError("boom")
-
-    writer = _Writer.__new__(_Writer)
-    writer.app = app
-    batch = [(good(v1), Result()), (bad, Result()), (good(v2), Result())]
-    writer._commit(batch)
-    assert batch[0][1].value.created and batch[2][1].value.created
-    assert isinstance(batch[1][1].error, ValueError)
-    db.session.expire_all()
-    assert intent_count() == 2
-    assert tallies.read(f"fair:{fair_id}")["intents"][""] == 2
-
-
 def test_sign_limits_are_shared_through_redis(app, database_url, make_booth):
     """With Redis configured, a second server process sees the first one's count."""
     import os
     import uuid
 
-    from fairsite import create_app
+    from fairsite.app import create_app
     from tests.conftest import base_config
 
     redis_url = os.environ.get("FAIRSITE_TEST_REDIS_URL", "")

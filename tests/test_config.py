@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from fairsite import create_app
+from fairsite.app import create_app
 from fairsite.booths.models import Booth
 from fairsite.extensions import db
 from fairsite.fairs.service import headline

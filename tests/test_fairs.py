@@ -1,7 +1,5 @@
 """The public home and fair pages: headline, search, filters, booth list."""
-from fairsite.database import write_transaction
 from fairsite.extensions import db
-from fairsite.intents.service import find_or_create_attendee, record_intent
 
 
 def test_index_lists_published_fairs_only(client, make_fair):
@@ -34,12 +32,10 @@ def test_show_headline_is_computed_from_data(client, make_fair, make_booth, make
     assert "3 家企业 · 50 个岗位 · 平均月薪 4200 元" in page
 
 
-def test_show_counts_intents_and_attendees(client, make_booth):
+def test_show_counts_intents_and_attendees(client, make_booth, make_intent):
     booth = make_booth(vacancies=2)
-    with write_transaction():
-        a, _ = find_or_create_attendee("张三", "13800138000", ["returnee"], "v1")
-        for v in booth.vacancies:
-            record_intent(a, v, "booth", fair_id=booth.fair_id, booth_id=booth.id)
+    for v in booth.vacancies:
+        make_intent(booth, v, groups=["returnee"])
     page = client.get(f"/fairs/{booth.fair_id}").get_data(as_text=True)
     assert '<span class="num">2</span><span class="label">求职意向' in page
 

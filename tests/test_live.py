@@ -7,11 +7,10 @@ from sqlalchemy import event, select
 
 from fairsite import events, pubsub
 from fairsite.accounts.models import EMPLOYER, ORGANISER
-from fairsite.database import write_transaction
 from fairsite.extensions import db
-from fairsite.intents.service import find_or_create_attendee, record_intent
 from fairsite.live.models import LiveItem, LiveSession
 from fairsite.live.service import embed_url
+from fairsite.vacancies.models import Vacancy
 
 
 @pytest.fixture
@@ -293,16 +292,13 @@ def test_events_stream_sends_a_heartbeat(make_session, app, client):
     assert ": heartbeat" in seen
 
 
-def _sign(session: LiveSession, vacancy_id: int, phone: str) -> None:
-    from fairsite.vacancies.models import Vacancy
-
-    with write_transaction():
-        attendee, _ = find_or_create_attendee("张三", phone, [], "test")
-        record_intent(attendee, db.session.get(Vacancy, vacancy_id), "live", live_session_id=session.id)
+def _sign(make_intent, session: LiveSession, vacancy_id: int, phone: str) -> None:
+    make_intent(vacancy=db.session.get(Vacancy, vacancy_id), phone=phone, source="live",
+                live_session_id=session.id)
     events.intent_changed(None, session.id, None)
 
 
-def test_intent_changed_publishes_new_counts_to_viewers_and_hosts(app, hx, login_as, make_session):
+def test_intent_changed_publishes_new_counts_to_viewers_and_hosts(app, hx, login_as, make_session, make_intent):
     login_as(ORGANISER)
     session = make_session(2)
     hx.post(f"/live/{session.id}/start")
@@ -310,8 +306,8 @@ def test_intent_changed_publishes_new_counts_to_viewers_and_hosts(app, hx, login
     current = db.session.get(LiveSession, session.id).current_vacancy_id
     viewer, host = pubsub.subscribe(f"live:{session.id}"), pubsub.subscribe(f"live-host:{session.id}")
     try:
-        _sign(session, current, "13800138001")
-        _sign(session, current, "13800138002")
+        _sign(make_intent, session, current, "13800138001")
+        _sign(make_intent, session, current, "13800138002")
         # The first change goes out at once, the second when a second has passed.
         messages = [viewer.get(timeout=3), viewer.get(timeout=3)]
         assert host.get(timeout=3).startswith("event: tally")
@@ -320,7 +316,7 @@ def test_intent_changed_publishes_new_counts_to_viewers_and_hosts(app, hx, login
         host.close()
     assert messages[-1].startswith("event: counts")
     assert "<strong>2</strong> 人登记" in messages[-1]
-    console = hx.get(f"/live/{session.id}/console").get_data(as_text=True)
+    console = hx.get(f"/live/{session.id}/host").get_data(as_text=True)
     assert f'id="live-total-{session.id}">2<' in console
     assert f'id="live-now-count-{session.id}">2<' in console
 
@@ -330,7 +326,7 @@ def test_console_shows_how_many_viewers_are_connected(hx, login_as, make_session
     session = make_session(1)
     subs = [pubsub.subscribe(f"live:{session.id}") for _ in range(3)]
     try:
-        html = hx.get(f"/live/{session.id}/console").get_data(as_text=True)
+        html = hx.get(f"/live/{session.id}/host").get_data(as_text=True)
     finally:
         for s in subs:
             s.close()
@@ -339,7 +335,7 @@ def test_console_shows_how_many_viewers_are_connected(hx, login_as, make_session
 
 # --- the polling fallback -----------------------------------------------------------------
 
-def test_board_answers_304_until_something_changes(client, hx, login_as, make_session):
+def test_board_answers_304_until_something_changes(client, hx, login_as, make_session, make_intent):
     session = make_session(2)
     first = client.get(f"/live/{session.id}/board", headers={"HX-Request": "true"})
     assert first.status_code == 200 and first.headers["ETag"]
@@ -351,7 +347,7 @@ def test_board_answers_304_until_something_changes(client, hx, login_as, make_se
     moved = client.get(f"/live/{session.id}/board", headers={"If-None-Match": first.headers["ETag"]})
     assert moved.status_code == 200 and moved.headers["ETag"] != first.headers["ETag"]
     tag = moved.headers["ETag"]
-    _sign(session, item_ids(session)[0], "13800138003")
+    _sign(make_intent, session, item_ids(session)[0], "13800138003")
     counted = client.get(f"/live/{session.id}/board", headers={"If-None-Match": tag})
     assert counted.status_code == 200 and "<strong>1</strong> 人登记" in counted.get_data(as_text=True)
 
@@ -395,7 +391,7 @@ def test_create_employer_chooses_among_public_fairs_only(client, login_as, make_
     assert "公开的招聘会" in page and "内部草稿招聘会" not in page
 
 
-def test_intent_changed_sends_counts_at_most_once_a_second(app, hx, login_as, make_session):
+def test_intent_changed_sends_counts_at_most_once_a_second(app, hx, login_as, make_session, make_intent):
     login_as(ORGANISER)
     session = make_session(1)
     hx.post(f"/live/{session.id}/start")
@@ -403,7 +399,7 @@ def test_intent_changed_sends_counts_at_most_once_a_second(app, hx, login_as, ma
     viewer = pubsub.subscribe(f"live:{session.id}")
     try:
         for i in range(6):
-            _sign(session, vacancy_id, f"1380013810{i}")
+            _sign(make_intent, session, vacancy_id, f"1380013810{i}")
         got = []
         while (m := viewer.get(timeout=2)) is not None:
             got.append(m)
@@ -451,8 +447,6 @@ def test_host_events_tell_the_console_when_counts_move(app, client, hx, login_as
     assert response.mimetype == "text/event-stream"
     chunks = (c.decode() if isinstance(c, bytes) else c for c in response.response)
     assert next(chunks).startswith(": connected")
-    from fairsite.live.events import counts_changed
-
-    counts_changed(session.id)  # what a signing from the viewer page does after its commit
+    events.intent_changed(None, session.id)  # what a signing from the viewer page does after its commit
     assert "event: tally" in next(chunks)
     response.close()

@@ -1,46 +1,46 @@
-"""Who may see what: an employer reaches only its own employer, booths, vacancies, intents and
-exports. Every employer route of the app (found in the url_map, so a new route cannot be
-forgotten) answers 404 with another employer's ids, sends anonymous visitors to log in, and is
-a 404 for organisers."""
+"""Who may see what: an employer reaches only its own employer, booths, vacancies, intents,
+exports and live sessions. Every route an employer's staff can open (found in the url_map by
+the audience its access decorator marks, so a new route cannot be forgotten) answers 404 with
+another employer's ids and sends anonymous visitors to log in; the employer-only ones are a
+404 for organisers."""
 import pytest
 
 from fairsite.accounts.models import User
-from fairsite.database import write_transaction
 from fairsite.extensions import db
 from fairsite.intents.models import AccessLog, Intent
-from fairsite.intents.service import find_or_create_attendee, record_intent
+from fairsite.live.models import LiveItem, LiveSession
 from fairsite.vacancies.models import Vacancy
 
-EMPLOYER_MODULES = {
-    "fairsite.employers.views",
-    "fairsite.vacancies.views",
-    "fairsite.booths.views",
-    "fairsite.intents.employer",
-}
 METHODS = ("GET", "POST")
 
 
-def employer_rules(app):
+def employer_rules(app, audiences=("employer", "staff")):
+    """Routes whose access decorator serves these audiences ("staff": organisers and employer
+    staff alike, e.g. running a live session)."""
     rules = [
         rule for rule in app.url_map.iter_rules()
-        if app.view_functions[rule.endpoint].__module__ in EMPLOYER_MODULES
+        if getattr(app.view_functions[rule.endpoint], "audience", None) in audiences
     ]
     assert len(rules) >= 15, [r.endpoint for r in rules]
     return rules
 
 
 @pytest.fixture
-def foreign(make_booth, make_fair, make_user):
+def foreign(make_booth, make_fair, make_user, make_intent):
     """Another employer's booth, vacancy and intent, and a fair nobody may apply to."""
     booth = make_booth(vacancies=1)
     vacancy = booth.vacancies[0]
-    with write_transaction():
-        attendee, _ = find_or_create_attendee("别家求职者", "13600136000", [], "v1")
-        signed = record_intent(attendee, vacancy, "booth", fair_id=booth.fair_id, booth_id=booth.id)
+    intent = make_intent(booth, name="别家求职者", phone="13600136000")
+    session = LiveSession(title="别家的直播", employer_id=booth.employer_id)
+    db.session.add(session)
+    db.session.flush()
+    db.session.add(LiveItem(session_id=session.id, vacancy_id=vacancy.id, position=0))
+    db.session.commit()
     return {
+        "session_id": session.id,
         "booth_id": booth.id,
         "vacancy_id": vacancy.id,
-        "intent_id": signed.intent_id,
+        "intent_id": intent.id,
         "fair_id": make_fair(status="draft").id,
         "user_id": make_user("employer", employer=booth.employer).id,
     }
@@ -74,6 +74,7 @@ def test_every_employer_route_answers_404_for_another_employers_ids(app, client,
     assert db.session.get(Vacancy, foreign["vacancy_id"]).is_open
     assert db.session.query(AccessLog).count() == 0
     assert db.session.get(User, foreign["user_id"]).active
+    assert db.session.get(LiveSession, foreign["session_id"]).status == "scheduled"
 
 
 def test_lists_and_exports_hold_only_own_rows(client, login_as, foreign):
@@ -100,7 +101,7 @@ def test_every_employer_route_sends_anonymous_to_login(app, client, foreign):
 
 def test_every_employer_route_is_404_for_organisers(app, client, login_as, foreign):
     login_as("organiser")
-    for rule in employer_rules(app):
+    for rule in employer_rules(app, ("employer",)):
         url = build(rule, foreign)
         for method in METHODS:
             if method in rule.methods:

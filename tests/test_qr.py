@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from fairsite.qr import service
+from fairsite.urls import normalise_site_address
 
 
 def test_booth_png_is_a_png_of_the_booth_link(client, make_booth, monkeypatch):
@@ -23,7 +24,7 @@ def test_booth_png_is_a_png_of_the_booth_link(client, make_booth, monkeypatch):
 
 
 def test_booth_png_uses_site_address_when_set(app, client, make_booth, monkeypatch):
-    app.config["SITE_ADDRESS"] = "https://jobs.example.gov.cn/"
+    app.config["SITE_ADDRESS"] = normalise_site_address("jobs.example.gov.cn/")
     booth = make_booth()
     made = []
     real = service._make
@@ -61,7 +62,5 @@ def test_fair_png_of_draft_fair_is_404(client, make_fair):
 
 
 def test_qr_code_svg_helper_is_inline_svg(app):
-    from fairsite.qr.views import qr_code_svg
-
-    svg = str(qr_code_svg("http://fair.test/q/abc"))
+    svg = service.qr_svg("http://fair.test/q/abc")
     assert svg.startswith("<svg") and 'aria-label="二维码"' in svg

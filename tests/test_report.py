@@ -5,10 +5,10 @@ from datetime import datetime
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-from fairsite.database import write_transaction
 from fairsite.extensions import db
 from fairsite.intents.models import Intent
 from fairsite.intents.service import find_or_create_attendee, record_intent, withdraw
+from fairsite.sql import write_transaction
 
 
 def _day(make_fair, make_booth, make_employer, make_vacancy):

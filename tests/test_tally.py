@@ -6,11 +6,9 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from fairsite.booths.models import Booth
-from fairsite.database import write_transaction
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
 from fairsite.intents.models import Attendee, Intent
-from fairsite.intents.service import find_or_create_attendee, record_intent
 from fairsite.tallies import service as tallies
 from fairsite.tallies.models import FairAttendee
 
@@ -18,13 +16,7 @@ from fairsite.tallies.models import FairAttendee
 @pytest.fixture(autouse=True)
 def steady_etag(monkeypatch):
     # The board's ETag also turns over every minute; tests must not straddle a minute.
-    monkeypatch.setattr("fairsite.tallies.views.ETAG_PERIOD", 10**9)
-
-
-def sign(booth, phone, groups=(), source="booth", vacancy=None):
-    with write_transaction():
-        attendee, _ = find_or_create_attendee("张三", phone, list(groups), "v1")
-        record_intent(attendee, vacancy or booth.vacancies[0], source, fair_id=booth.fair_id, booth_id=booth.id)
+    monkeypatch.setattr("fairsite.tallies.manage.ETAG_PERIOD", 10**9)
 
 
 class Statements:
@@ -46,13 +38,13 @@ def number(page, key):
     return re.search(rf'id="tally-{key}">([\d,]+)<', page).group(1)
 
 
-def test_board_shows_big_numbers_from_counters(client, login_as, make_booth, make_employer, make_vacancy, make_fair):
+def test_board_shows_big_numbers_from_counters(client, login_as, make_booth, make_employer, make_vacancy, make_fair, make_intent):
     fair = make_fair()
     e = make_employer(name="华兴电子科技有限公司")
     booth = make_booth(fair=fair, employer=e, number="A-01",
                        vacancies=[make_vacancy(e, headcount=20, pay_min=4000, pay_max=6000)])
-    sign(booth, "13800000001", ["graduate"])
-    sign(booth, "13800000002", ["returnee", "poverty"], source="desk")
+    make_intent(booth, phone="13800000001", groups=["graduate"])
+    make_intent(booth, phone="13800000002", groups=["returnee", "poverty"], source="desk")
     login_as("organiser")
     page = client.get(f"/manage/fairs/{fair.id}/board").get_data(as_text=True)
     assert number(page, "employers") == "1" and number(page, "posts") == "20"
@@ -63,7 +55,7 @@ def test_board_shows_big_numbers_from_counters(client, login_as, make_booth, mak
     assert 'sse-connect="/manage/fairs/' in page and "htmx-ext-sse-2.2.4.min.js" in page
 
 
-def test_tally_fragment_answers_304_until_an_intent_moves_the_counters(client, hx, login_as, make_booth):
+def test_tally_fragment_answers_304_until_an_intent_moves_the_counters(client, hx, login_as, make_booth, make_intent):
     booth = make_booth(vacancies=2)
     login_as("organiser")
     url = f"/manage/fairs/{booth.fair_id}/board/tally"
@@ -73,7 +65,7 @@ def test_tally_fragment_answers_304_until_an_intent_moves_the_counters(client, h
     assert "HX-Request" in first.headers["Vary"] and first.headers["Cache-Control"] == "no-cache"
     again = hx.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
-    sign(booth, "13800000003")
+    make_intent(booth, phone="13800000003")
     changed = hx.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert number(changed.get_data(as_text=True), "intents") == "1"
@@ -90,10 +82,10 @@ def test_tally_fragment_checks_version_before_any_other_query(client, hx, login_
     assert len(domain) == 1 and "tallies" in domain[0]
 
 
-def test_tally_fragment_never_counts_intents(client, hx, login_as, make_booth):
+def test_tally_fragment_never_counts_intents(client, hx, login_as, make_booth, make_intent):
     booth = make_booth(vacancies=3)
     for i in range(5):
-        sign(booth, f"1380000010{i}", vacancy=booth.vacancies[i % 3])
+        make_intent(booth, booth.vacancies[i % 3], phone=f"1380000010{i}")
     login_as("organiser")
     with Statements() as run:
         body = hx.get(f"/manage/fairs/{booth.fair_id}/board/tally").get_data(as_text=True)

@@ -14,7 +14,6 @@ import http.client
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -27,6 +26,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.servers import free_port, venv_bin
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ SESSION_ID = 1  # the demo's live session
 def slow_app():
     """The site plus one test-only endpoint running a 2-second database call; served by
     gunicorn as "tests.test_two_processes:slow_app()"."""
-    from fairsite import create_app
+    from fairsite.app import create_app
     from fairsite.extensions import db
 
     app = create_app()
@@ -85,18 +86,6 @@ def redis_url():
     return REDIS_URL
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
-
-
 class Server:
     def __init__(self, proc: subprocess.Popen, base: str, log: Path):
         self.proc, self.base, self.log = proc, base, log
@@ -112,16 +101,16 @@ class Server:
 def prepare(env: dict) -> None:
     """Migrate and load the demo once for the database all servers share."""
     for cmd in (["init"], ["demo"]):
-        subprocess.run([_bin("flask"), *cmd], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([venv_bin("flask"), *cmd], env=env, cwd=ROOT, check=True, capture_output=True)
 
 
 def serve(tmp: Path, env: dict, target: str = "wsgi:app") -> Server:
-    port = _free_port()
+    port = free_port()
     env = {**env, "FAIRSITE_BIND": f"127.0.0.1:{port}"}
     log_path = tmp / f"gunicorn-{port}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [_bin("gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", target],
+            [venv_bin("gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", target],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -140,7 +129,7 @@ def serve(tmp: Path, env: dict, target: str = "wsgi:app") -> Server:
 def site_env(database_url: str, redis_url: str = "", **extra) -> dict:
     env = {
         **os.environ,
-        "FLASK_APP": "fairsite",
+        "FLASK_APP": "fairsite.app",
         "FAIRSITE_SECRET_KEY": "two-process-secret",
         "FAIRSITE_DATABASE_URL": database_url,
         "FAIRSITE_WORKERS": "1",
@@ -244,7 +233,7 @@ def test_host_on_one_server_moves_the_card_for_a_viewer_on_another(tmp_path, pg_
         deadline = time.monotonic() + 12
         count = None
         while time.monotonic() < deadline:
-            count = re.search(r'id="live-viewers-\d+">(\d+)<', host.get(f"/live/{SESSION_ID}/console")).group(1)
+            count = re.search(r'id="live-viewers-\d+">(\d+)<', host.get(f"/live/{SESSION_ID}/host")).group(1)
             if count == "2":
                 break
             time.sleep(0.5)

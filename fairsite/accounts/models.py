@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from fairsite.database import utcnow
+from fairsite.clock import utcnow
 from fairsite.extensions import db
 
 if TYPE_CHECKING:

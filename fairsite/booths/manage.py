@@ -5,24 +5,28 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import abort, current_app, request, url_for
+from flask import Blueprint, abort, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from fairsite.accounts.access import organiser_required
-from fairsite.booths import bp
-from fairsite.booths.cache import touch_booth
+from fairsite import events
+from fairsite.accounts.service import organiser_required
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.database import utcnow, write_transaction
+from fairsite.booths.service import touch_booth
+from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
-from fairsite.fairs import manage as fairs_manage  # module: the packages import each other
+from fairsite.fairs.service import get_fair
 from fairsite.qr.service import qr_svg
+from fairsite.sql import write_transaction
 from fairsite.tallies import service as tallies
+from fairsite.urls import public_url
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render, wants_fragment
+
+bp = Blueprint("manage_booths", __name__)
 
 ZONES = "ABCDEFGH"
 _NUMBER = re.compile(r"([A-Z]{1,3})-?0*([0-9]{1,3})")
@@ -106,14 +110,14 @@ def _index(fair, show: str, errors: dict | None = None, status: int = 200):
     return render(
         "booths/manage_index.html", None, status, fair=fair, booths=booths, show=show,
         counts=counts, errors=errors or {}, stats=booth_stats([b.id for b in booths]),
-        zones=ZONES, **fairs_manage.manage_context(),
+        zones=ZONES,
     )
 
 
 @bp.get("/manage/fairs/<int:fair_id>/booths")
 @organiser_required
-def manage_index(fair_id: int):
-    fair = fairs_manage.get_fair(fair_id)
+def index(fair_id: int):
+    fair = get_fair(fair_id)
     show = request.args.get("show", "")
     if show not in FILTERS:
         show = "applied" if db.session.scalar(
@@ -131,7 +135,7 @@ def _decided(booth: Booth) -> None:
 
 @bp.post("/manage/booths/<int:booth_id>/approve")
 @organiser_required
-def manage_approve(booth_id: int):
+def approve(booth_id: int):
     typed = request.form.get("number", "").strip()
     zone = request.form.get("zone", "A")
     if zone not in ZONES:
@@ -156,8 +160,8 @@ def manage_approve(booth_id: int):
         # Two desks numbering at once: the unique constraint decided.
         db.session.rollback()
         return _row(get_booth(booth_id), _("展位号 %(n)s 刚被占用，请换一个", n=number), 422)
-    fairs_manage.fair_changed(booth.fair_id)
-    return after_write(url_for("booths.manage_index", fair_id=booth.fair_id, show="all"),
+    events.fair_changed(booth.fair_id)
+    return after_write(url_for("manage_booths.index", fair_id=booth.fair_id, show="all"),
                        "booths/_manage_row.html", booth=booth, error="",
                        stats=booth_stats([booth.id]), zones=ZONES)
 
@@ -173,7 +177,7 @@ class DuplicateNumber(Exception):
 
 @bp.post("/manage/booths/<int:booth_id>/reject")
 @organiser_required
-def manage_reject(booth_id: int):
+def reject(booth_id: int):
     reason = (request.form.get("reason") or "").strip()[:200]
     if not reason:
         return _row(get_booth(booth_id), _("请填写不通过的原因，企业会看到它"), 422)
@@ -181,21 +185,21 @@ def manage_reject(booth_id: int):
         booth = get_booth(booth_id)
         booth.status, booth.number, booth.reject_reason = "rejected", None, reason
         _decided(booth)
-    fairs_manage.fair_changed(booth.fair_id)
-    return after_write(url_for("booths.manage_index", fair_id=booth.fair_id, show="all"),
+    events.fair_changed(booth.fair_id)
+    return after_write(url_for("manage_booths.index", fair_id=booth.fair_id, show="all"),
                        "booths/_manage_row.html", booth=booth, error="",
                        stats=booth_stats([booth.id]), zones=ZONES)
 
 
 @bp.post("/manage/fairs/<int:fair_id>/booths/approve-all")
 @organiser_required
-def manage_approve_all(fair_id: int):
+def approve_all(fair_id: int):
     """Approve every pending application, numbering them in a zone in order of application."""
     zone = request.form.get("zone", "A")
     if zone not in ZONES:
         zone = "A"
     with write_transaction():
-        fair = fairs_manage.get_fair(fair_id)
+        fair = get_fair(fair_id)
         pending = db.session.scalars(
             select(Booth).where(Booth.fair_id == fair.id, Booth.status == "applied")
             .order_by(Booth.created_at, Booth.id)
@@ -205,32 +209,22 @@ def manage_approve_all(fair_id: int):
             booth.status, booth.reject_reason = "approved", ""
             _decided(booth)
             db.session.flush()
-    fairs_manage.fair_changed(fair.id)
-    return after_write(url_for("booths.manage_index", fair_id=fair.id, show="approved"))
-
-
-def public_fair_url(fair_id: int) -> str:
-    """The fair page's address for its entrance QR: on SITE_ADDRESS when configured (the
-    address people see printed, as on the booth posters), else this server's own."""
-    site = (current_app.config.get("SITE_ADDRESS") or "").strip().rstrip("/")
-    if site:
-        return ("" if "://" in site else "https://") + site + url_for("fairs.show", fair_id=fair_id)
-    return url_for("fairs.show", fair_id=fair_id, _external=True)
+    events.fair_changed(fair.id)
+    return after_write(url_for("manage_booths.index", fair_id=fair.id, show="approved"))
 
 
 @bp.get("/manage/fairs/<int:fair_id>/posters")
 @organiser_required
-def manage_posters(fair_id: int):
+def posters(fair_id: int):
     """Every approved booth's A4 poster, then the fair's entrance poster: one print job."""
-    fair = fairs_manage.get_fair(fair_id)
+    fair = get_fair(fair_id)
     booths = db.session.scalars(
         select(Booth).where(Booth.fair_id == fair.id, Booth.status == "approved")
         .options(selectinload(Booth.employer), selectinload(Booth.vacancies))
         .order_by(Booth.number)
     ).all()
-    fair_url = public_fair_url(fair.id)
+    fair_url = public_url("fairs.show", fair_id=fair.id)
     return render(
         "booths/manage_posters.html", fair=fair, booths=booths, fair_url=fair_url,
         fair_qr=qr_svg(fair_url),
-        **fairs_manage.manage_context(),
     )

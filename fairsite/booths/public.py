@@ -2,7 +2,7 @@
 large type with a "我有意向" button.
 
 It is the hottest page of a fair, so the shared part is rendered once per version of the booth
-(fairsite.booths.cache) and kept in this process; each request reads the booth's version (one
+(see fairsite.booths.service) and kept in this process; each request reads the booth's version (one
 indexed row), then adds the per-user parts: the CSRF token, and "已登记 ✓" for the vacancies
 this device has signed (one query, only when the device cookie is present)."""
 from __future__ import annotations
@@ -10,24 +10,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request
-from flask_login import AnonymousUserMixin
+from flask import Blueprint, current_app, render_template, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
-from fairsite.booths import bp
-from fairsite.booths.cache import booth_pages, fetch_one, valid_token
 from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.booths.service import valid_token
+from fairsite.cache import VersionedCache
 from fairsite.extensions import db, limiter
-from fairsite.intents.batch import take_turn
 from fairsite.intents.device import current_device, signed_vacancy_ids
+from fairsite.sql import fetch_one
 from fairsite.vacancies.models import Vacancy
+from fairsite.web import render_shared
+
+bp = Blueprint("booths", __name__)
 
 # Stands in for the CSRF token in the cached HTML; replaced per request.
 CSRF_PLACEHOLDER = "__fs_csrf_token__"
 _SLOT = re.compile(r"<!--fs-intent:(\d+)-->")
-
+# Rendered booth pages by token, kept in this process.
+booth_pages = VersionedCache()
 
 _VERSION = (
     "SELECT b.version, b.status, f.status FROM booths b JOIN fairs f ON f.id = b.fair_id "
@@ -46,27 +49,19 @@ class CachedPage:
         return list(self.buttons)
 
 
-def _render_shared(template: str, **context) -> str:
-    """Render for everybody: no logged-in user, no flashed messages, a placeholder CSRF token."""
-    return render_template(
-        template, csrf_token=lambda: CSRF_PLACEHOLDER, current_user=AnonymousUserMixin(),
-        get_flashed_messages=lambda **_kw: [], **context,
-    )
-
-
 def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
     booth = db.session.scalar(select(Booth).where(Booth.token == token))
     fair = booth.fair
     if booth_status != "approved":
-        html = _render_shared("booths/_public_unavailable.html", booth=booth, fair=fair,
+        html = render_shared("booths/_public_unavailable.html", CSRF_PLACEHOLDER, booth=booth, fair=fair,
                               reason="not_approved")
         return CachedPage(404, (html,), {})
     if not fair.is_public:
-        html = _render_shared("booths/_public_unavailable.html", booth=booth, fair=fair,
+        html = render_shared("booths/_public_unavailable.html", CSRF_PLACEHOLDER, booth=booth, fair=fair,
                               reason="not_public")
         return CachedPage(404, (html,), {})
     if fair_status == "closed":
-        html = _render_shared("booths/_public_unavailable.html", booth=booth, fair=fair,
+        html = render_shared("booths/_public_unavailable.html", CSRF_PLACEHOLDER, booth=booth, fair=fair,
                               reason="closed")
         return CachedPage(200, (html,), {})
     vacancies = db.session.scalars(
@@ -75,8 +70,7 @@ def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
         .where(BoothVacancy.booth_id == booth.id, Vacancy.is_open.is_(True))
         .order_by(BoothVacancy.position, Vacancy.id)
     ).all()
-    html = _render_shared(
-        "booths/public.html", booth=booth, fair=fair, employer=booth.employer,
+    html = render_shared("booths/public.html", CSRF_PLACEHOLDER, booth=booth, fair=fair, employer=booth.employer,
         vacancies=vacancies, intent_slot=lambda v: Markup(f"<!--fs-intent:{v.id}-->"),
     )
     where = {"booth": booth.token}
@@ -84,7 +78,7 @@ def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
     if fair.takes_intents:
         for v in vacancies:
             buttons[v.id] = tuple(
-                _render_shared("intents/_button.html", vacancy=v, where=where, signed=s)
+                render_shared("intents/_button.html", CSRF_PLACEHOLDER, vacancy=v, where=where, signed=s)
                 for s in (False, True)
             )
     parts = tuple(int(p) if i % 2 else p for i, p in enumerate(_SLOT.split(html)))
@@ -94,12 +88,11 @@ def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
 @limiter.request_filter
 def _booth_page_has_no_request_limits() -> bool:
     # A read every QR scan makes, with no limits of its own: skip the limiter's per-request work.
-    return request.endpoint == "booths.public"
+    return request.endpoint == "booths.show"
 
 
 @bp.get("/q/<token>")
-def public(token: str):
-    take_turn()
+def show(token: str):
     row = fetch_one(_VERSION, {"token": token}) if valid_token(token) else None
     if row is None:
         html = render_template("booths/_public_unavailable.html", booth=None, fair=None,

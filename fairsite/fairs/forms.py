@@ -5,27 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from fairsite.fairs.models import KIND_LABELS
 from fairsite.forms import Form
-
-KIND_LABELS = {
-    "park": _l("公园招聘会"),
-    "special": _l("专场招聘会"),
-    "night": _l("人才夜市"),
-    "online": _l("线上招聘会"),
-}
-STATUS_LABELS = {
-    "draft": _l("草稿"),
-    "published": _l("已发布"),
-    "open": _l("进行中"),
-    "closed": _l("已结束"),
-}
-# Where a fair may go from each status, and the button that takes it there.
-TRANSITIONS = {
-    "draft": [("published", _l("发布"))],
-    "published": [("open", _l("开始招聘会")), ("draft", _l("撤回为草稿"))],
-    "open": [("closed", _l("结束招聘会"))],
-    "closed": [("open", _l("重新开放"))],
-}
 
 
 class ChineseDateField(DateField):

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fairsite.database import utcnow
+from fairsite.clock import utcnow
 from fairsite.extensions import db
 
 if TYPE_CHECKING:
@@ -19,6 +20,26 @@ STATUSES = ("draft", "published", "open", "closed")
 PUBLIC_STATUSES = ("published", "open", "closed")
 # Statuses in which a fair takes intents.
 SIGNABLE_STATUSES = ("published", "open")
+
+KIND_LABELS = {
+    "park": _l("公园招聘会"),
+    "special": _l("专场招聘会"),
+    "night": _l("人才夜市"),
+    "online": _l("线上招聘会"),
+}
+STATUS_LABELS = {
+    "draft": _l("草稿"),
+    "published": _l("已发布"),
+    "open": _l("进行中"),
+    "closed": _l("已结束"),
+}
+# Where a fair may go from each status, and the button that takes it there.
+TRANSITIONS = {
+    "draft": [("published", _l("发布"))],
+    "published": [("open", _l("开始招聘会")), ("draft", _l("撤回为草稿"))],
+    "open": [("closed", _l("结束招聘会"))],
+    "closed": [("open", _l("重新开放"))],
+}
 
 
 class Fair(db.Model):
@@ -49,3 +70,6 @@ class Fair(db.Model):
     @property
     def takes_intents(self) -> bool:
         return self.status in SIGNABLE_STATUSES
+
+    def can_move_to(self, status: str) -> bool:
+        return any(to == status for to, _label in TRANSITIONS.get(self.status, []))

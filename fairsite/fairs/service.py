@@ -1,18 +1,45 @@
-"""Read models of a fair: its headline numbers and its vacancy search."""
+"""A fair for the public and for organisers: finding it (a 404 otherwise), its headline
+numbers and its vacancy search, and marking a change so that cached pages and boards expire."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import abort
 from sqlalchemy import Select, and_, func, or_, select
 
 from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.booths.service import touch_fair
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
+from fairsite.fairs.models import Fair
 from fairsite.forms import clean_text
+from fairsite.tallies import service as tallies
 from fairsite.tallies.models import Tally
 from fairsite.vacancies.models import Vacancy
 
 PAGE_SIZE = 30
+
+
+def get_fair(fair_id: int) -> Fair:
+    """Any fair of the deployment, for organisers (drafts included); a 404 otherwise."""
+    fair = db.session.get(Fair, fair_id)
+    if fair is None:
+        abort(404)
+    return fair
+
+
+def get_public_fair(fair_id: int) -> Fair:
+    """A fair the public may see; a 404 otherwise."""
+    fair = db.session.get(Fair, fair_id)
+    if fair is None or not fair.is_public:
+        abort(404)
+    return fair
+
+
+def fair_touched(fair_id: int) -> None:
+    """Inside the write: cached booth pages and tally boards of the fair expire."""
+    touch_fair(fair_id)
+    tallies.touch(f"fair:{fair_id}")
 
 
 @dataclass(frozen=True)

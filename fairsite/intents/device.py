@@ -12,8 +12,8 @@ from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import and_
 
-from fairsite.booths.cache import fetch_all, fetch_one
 from fairsite.intents.models import Intent
+from fairsite.sql import fetch_all, fetch_one
 
 _SALT = "fairsite-device"
 _KEY = "fairsite.device"
@@ -61,11 +61,6 @@ def current_device() -> CurrentDevice | None:
                 device = CurrentDevice(row[0], row[1], bool(row[2]))
     request.environ[_KEY] = device
     return device
-
-
-def forget_current() -> None:
-    """After this request created or erased a device, look it up afresh."""
-    request.environ.pop(_KEY, None)
 
 
 def remember(response: Response, token: str) -> Response:

@@ -9,10 +9,10 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     flash,
@@ -26,112 +26,38 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import Select, func, literal, select
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import func, select
 
 from fairsite import events, sse
-from fairsite.accounts.access import employer_required, own_employer_id
+from fairsite.accounts.service import employer_required, own_employer_id
 from fairsite.booths.models import Booth
-from fairsite.database import utcnow, write_transaction
+from fairsite.clock import local_time, utcnow
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
 from fairsite.forms import clean_text
-from fairsite.intents import bp
-from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES, AccessLog, Attendee, Intent
-from fairsite.live.models import LiveSession
+from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES, AccessLog, Intent
+from fairsite.intents.service import (
+    PAGE_SIZE,
+    IntentFilter,
+    count_rows,
+    intent_rows,
+    row_query,
+)
+from fairsite.sql import write_transaction
 from fairsite.tallies import service as tallies
 from fairsite.tallies.models import Tally
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import CST, is_htmx, local_time, mask_phone, render
+from fairsite.web import is_htmx, mask_phone, render
 
-PAGE_SIZE = 100
+bp = Blueprint("employer_intents", __name__)
 EXPORT_BATCH = 500
-WITHDRAWN = "withdrawn"
-
-
-@dataclass
-class IntentFilter:
-    fair: int | None = None
-    vacancy: int | None = None
-    status: str = ""
-    group: str = ""
-
-    @classmethod
-    def from_args(cls, args) -> IntentFilter:
-        def number(name: str) -> int | None:
-            raw = (args.get(name) or "").strip()
-            return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-        status = clean_text(args.get("status") or "", 20)
-        group = clean_text(args.get("group") or "", 20)
-        return cls(
-            fair=number("fair"),
-            vacancy=number("vacancy"),
-            status=status if status in STATUSES or status == WITHDRAWN else "",
-            group=group if group in KEY_GROUPS else "",
-        )
-
-    def apply(self, query: Select) -> Select:
-        if self.fair:
-            query = query.where(Intent.fair_id == self.fair)
-        if self.vacancy:
-            query = query.where(Intent.vacancy_id == self.vacancy)
-        if self.status == WITHDRAWN:
-            query = query.where(Intent.withdrawn_at.is_not(None))
-        elif self.status:
-            query = query.where(Intent.status == self.status, Intent.withdrawn_at.is_(None))
-        if self.group:
-            # groups is a comma-separated list of codes; none is part of another.
-            query = query.where(
-                (literal(",") + Attendee.groups + literal(",")).like(f"%,{self.group},%")
-            )
-        return query
-
-    def args(self) -> dict:
-        out = {"fair": self.fair, "vacancy": self.vacancy, "status": self.status, "group": self.group}
-        return {k: v for k, v in out.items() if v not in ("", None)}
-
-
-def _row_query(employer_id: int) -> Select:
-    return (
-        select(
-            Intent.id, Intent.status, Intent.note, Intent.source, Intent.created_at,
-            Intent.withdrawn_at, Intent.fair_id, Intent.vacancy_id,
-            Attendee.name, Attendee.phone, Attendee.groups, Attendee.hometown,
-            Vacancy.title.label("vacancy_title"),
-            Fair.title.label("fair_title"),
-            Booth.number.label("booth_number"),
-            LiveSession.title.label("live_title"),
-        )
-        .join(Attendee, Attendee.id == Intent.attendee_id)
-        .join(Vacancy, Vacancy.id == Intent.vacancy_id)
-        .outerjoin(Fair, Fair.id == Intent.fair_id)
-        .outerjoin(Booth, Booth.id == Intent.booth_id)
-        .outerjoin(LiveSession, LiveSession.id == Intent.live_session_id)
-        .where(Intent.employer_id == employer_id)
-    )
-
-
-def intent_rows(employer_id: int, filt: IntentFilter, *, limit: int = PAGE_SIZE, offset: int = 0):
-    """One page of the employer's intents, newest first, and how many match."""
-    query = filt.apply(_row_query(employer_id))
-    total = count_rows(employer_id, filt)
-    rows = db.session.execute(
-        query.order_by(Intent.created_at.desc(), Intent.id.desc()).limit(limit).offset(offset)
-    ).all()
-    return rows, total
-
-
-def count_rows(employer_id: int, filt: IntentFilter) -> int:
-    """How many rows match; joins the attendee only when filtering by key group (the other
-    joins cannot change the count: attendee and vacancy always exist)."""
-    query = select(func.count(Intent.id)).where(Intent.employer_id == employer_id)
-    if filt.group:
-        query = query.join(Attendee, Attendee.id == Intent.attendee_id)
-    return db.session.scalar(filt.apply(query))
 
 
 def one_row(employer_id: int, intent_id: int):
-    row = db.session.execute(_row_query(employer_id).where(Intent.id == intent_id)).first()
+    row = db.session.execute(row_query(employer_id).where(Intent.id == intent_id)).first()
     if row is None:
         abort(404)
     return row
@@ -179,7 +105,7 @@ def _list_context(employer_id: int, filt: IntentFilter, revealed: int | None = N
 
 @bp.get("/employer/intents")
 @employer_required
-def employer_index():
+def index():
     employer_id = own_employer_id()
     context = _list_context(employer_id, IntentFilter.from_args(request.args))
     return render("intents/employer_index.html", "intents/_employer_rows.html", **context)
@@ -187,7 +113,7 @@ def employer_index():
 
 @bp.get("/employer/intents/rows")
 @employer_required
-def employer_rows():
+def rows():
     """The rows fragment. With ?v= the caller's version: 204 (htmx keeps what it shows)
     when nothing changed, so SSE nudges and polling cost one aggregate query."""
     employer_id = own_employer_id()
@@ -200,7 +126,7 @@ def employer_rows():
 
 @bp.get("/employer/intents/stream")
 @employer_required
-def employer_stream():
+def stream():
     return sse.stream(f"employer:{own_employer_id()}")
 
 
@@ -213,7 +139,7 @@ def _own_intent(employer_id: int, intent_id: int) -> Intent:
 
 @bp.post("/employer/intents/<int:intent_id>/status")
 @employer_required
-def employer_status(intent_id: int):
+def status(intent_id: int):
     employer_id = own_employer_id()
     status = request.form.get("status", "")
     note = clean_text(request.form.get("note") or "", 500)
@@ -247,7 +173,7 @@ def employer_status(intent_id: int):
 
 
 def _redirect_back():
-    return redirect(url_for("intents.employer_index", **IntentFilter.from_args(request.form).args()), code=303)
+    return redirect(url_for("employer_intents.index", **IntentFilter.from_args(request.form).args()), code=303)
 
 
 def _log(action: str, intent_id: int | None = None, detail: str = "") -> None:
@@ -256,7 +182,7 @@ def _log(action: str, intent_id: int | None = None, detail: str = "") -> None:
 
 @bp.post("/employer/intents/<int:intent_id>/reveal")
 @employer_required
-def employer_reveal(intent_id: int):
+def reveal(intent_id: int):
     employer_id = own_employer_id()
     with write_transaction():
         intent = _own_intent(employer_id, intent_id)
@@ -316,7 +242,7 @@ def _safe_cell(value):
 def export_batches(employer_id: int, filt: IntentFilter) -> Iterator[list]:
     """All matching rows, oldest first, read EXPORT_BATCH at a time by id (keyset), each batch
     on a short connection of its own so no transaction stays open while the file streams."""
-    base = filt.apply(_row_query(employer_id)).order_by(Intent.id).limit(EXPORT_BATCH)
+    base = filt.apply(row_query(employer_id)).order_by(Intent.id).limit(EXPORT_BATCH)
     last = 0
     while True:
         with db.engine.connect() as conn:
@@ -344,10 +270,6 @@ def _csv_stream(batches: Iterator[list]) -> Iterator[bytes]:
 
 
 def _xlsx_file(batches: Iterator[list]):
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("求职意向")
     for col, width in zip("ABCDEFGHIJK", (10, 14, 18, 10, 18, 30, 12, 12, 18, 10, 30), strict=True):
@@ -376,7 +298,7 @@ def _xlsx_file(batches: Iterator[list]):
 
 @bp.post("/employer/intents/export")
 @employer_required
-def employer_export():
+def export():
     employer_id = own_employer_id()
     fmt = request.form.get("format", "xlsx")
     if fmt not in ("xlsx", "csv"):
@@ -388,7 +310,7 @@ def employer_export():
         _log("export", None, detail)
     # The commit above ended the session's transaction: nothing stays open while the file
     # streams (each batch takes a short connection of its own).
-    stamp = (utcnow() + CST).strftime("%Y%m%d-%H%M")
+    stamp = local_time(utcnow(), "%Y%m%d-%H%M")
     name = f"求职意向-{stamp}.{fmt}"
     if fmt == "xlsx":
         return send_file(
@@ -418,15 +340,16 @@ def intent_row_kit() -> dict:
     if kit is None:
         kit = {
             "csrf": generate_csrf(),
-            "status_url": url_for("intents.employer_status", intent_id=_ID),
-            "reveal_url": url_for("intents.employer_reveal", intent_id=_ID),
+            "status_url": url_for("employer_intents.status", intent_id=_ID),
+            "reveal_url": url_for("employer_intents.reveal", intent_id=_ID),
             "id": str(_ID),
-            "labels": {key: _(text) for key, text in (
-                ("name", "姓名"), ("phone", "手机号"), ("groups", "重点群体"), ("vacancy", "意向岗位"),
-                ("source", "来源"), ("time", "登记时间"), ("follow", "跟进"), ("reveal", "显示号码"),
-                ("withdrawn", "已撤回"), ("status", "跟进状态"), ("note", "备注"),
-                ("note_hint", "备注，如：周三面试"), ("save", "保存"), ("saved", "已保存"),
-            )},
+            "labels": {
+                "name": _("姓名"), "phone": _("手机号"), "groups": _("重点群体"),
+                "vacancy": _("意向岗位"), "source": _("来源"), "time": _("登记时间"),
+                "follow": _("跟进"), "reveal": _("显示号码"), "withdrawn": _("已撤回"),
+                "status": _("跟进状态"), "note": _("备注"), "note_hint": _("备注，如：周三面试"),
+                "save": _("保存"), "saved": _("已保存"),
+            },
             "statuses": list(STATUSES.items()),
         }
         g._intent_row_kit = kit

@@ -48,3 +48,15 @@ class AttendeeForm(Form):
 
     def validate_groups(self, field) -> None:
         field.data = [g for g in (field.data or []) if g in KEY_GROUPS]
+
+
+class DeskForm(AttendeeForm):
+    name = StringField(
+        _l("姓名"),
+        validators=[DataRequired(_l("请填写姓名。")), Length(max=40, message=_l("姓名最多 40 个字。"))],
+        render_kw={"autocomplete": "off", "maxlength": 40},
+    )
+    consent = BooleanField(
+        _l("已向本人读明登记说明（信息只提供给所选企业，用于联系招聘），本人口头同意"),
+        validators=[DataRequired(_l("请先向本人说明并取得口头同意，再勾选。"))],
+    )

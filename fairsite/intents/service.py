@@ -1,20 +1,25 @@
-"""Signing and withdrawing intents: each write touches the intent, the attendee and the
-counters in one transaction; events go out only after it commits."""
+"""Intents: the one way to sign (every channel: booth QR, fair page, live session, desk
+registration, the demo and the tests), withdrawing and erasing, and the employer's list of
+people who signed. Each write touches the intent, the attendee and the counters in one
+transaction; the caller publishes events after it commits (fairsite.events)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Select, delete, func, literal, select, update
 
-from fairsite.database import utcnow, write_transaction
+from fairsite.booths.models import Booth
+from fairsite.clock import local_hour, utcnow
 from fairsite.extensions import db
-from fairsite.intents.models import Attendee, Device, Intent
+from fairsite.fairs.models import Fair
+from fairsite.forms import clean_text
+from fairsite.intents.models import KEY_GROUPS, STATUSES, Attendee, Device, Intent, new_device_token
+from fairsite.live.models import LiveSession
+from fairsite.sql import fetch_one, write_transaction
 from fairsite.tallies import service as tallies
 from fairsite.tallies.models import FairAttendee
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import local_hour
 
 
 @dataclass(frozen=True)
@@ -45,28 +50,11 @@ def scopes_of(fair_id: int | None, live_session_id: int | None) -> list[str]:
     return scopes
 
 
-_NAMED = re.compile(r"(?<!:):(\w+)")
-
-
-def raw_one(sql: str, params: dict):
-    """Run one statement by plain DB-API on the session's connection, inside its transaction,
-    and return the first row: the signing hot path's inserts skip the ORM's per-statement cost."""
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":  # sqlite3 takes :name, psycopg %(name)s
-        sql = _NAMED.sub(r"%(\1)s", sql)
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-    finally:
-        cursor.close()
-
-
 def _insert_intent(values: dict) -> int | None:
     """Insert unless the attendee already signed this vacancy; the id if inserted.
 
     One statement that cannot race: the unique constraint decides, not a prior read."""
-    row = raw_one(
+    row = fetch_one(
         "INSERT INTO intents (attendee_id, vacancy_id, employer_id, fair_id, booth_id, "
         "live_session_id, device_id, registered_by_id, source, status, note, created_at, "
         "updated_at) VALUES (:attendee_id, :vacancy_id, :employer_id, :fair_id, :booth_id, "
@@ -78,7 +66,7 @@ def _insert_intent(values: dict) -> int | None:
 
 
 def _count_new_fair_attendee(fair_id: int, attendee_id: int) -> bool:
-    row = raw_one(
+    row = fetch_one(
         "INSERT INTO fair_attendees (fair_id, attendee_id) VALUES (:f, :a) "
         "ON CONFLICT DO NOTHING RETURNING fair_id",
         {"f": fair_id, "a": attendee_id},
@@ -87,8 +75,8 @@ def _count_new_fair_attendee(fair_id: int, attendee_id: int) -> bool:
 
 
 def record_intent(
-    attendee: Attendee,
-    vacancy: Vacancy,
+    attendee: AttendeeRef | Attendee,
+    vacancy: Vacancy | VacancyRef,
     source: str,
     *,
     fair_id: int | None = None,
@@ -98,7 +86,8 @@ def record_intent(
     registered_by_id: int | None = None,
     now: datetime | None = None,
 ) -> Signed:
-    """Record that `attendee` wants `vacancy`, within the caller's write transaction.
+    """Record that `attendee` wants `vacancy`, within the caller's write transaction: the one
+    function every channel signs through. `vacancy` needs only its id and employer_id.
 
     Signing again after withdrawing reinstates the intent."""
     now = now or utcnow()
@@ -183,57 +172,60 @@ class AttendeeRef:
     """What signing needs of an attendee, without loading the ORM object."""
 
     id: int
+    name: str
     phone: str
     group_codes: list[str]
 
 
-_INSERT_ATTENDEE = (
-    "INSERT INTO attendees (name, phone, groups, hometown, consent_version, consent_at, "
-    "consent_method, created_at) VALUES (:name, :phone, :groups, '', :cv, :now, :cm, :now) "
-    "ON CONFLICT (phone) DO NOTHING RETURNING id"
-)
+@dataclass(frozen=True)
+class VacancyRef:
+    """What signing needs of a vacancy."""
+
+    id: int
+    employer_id: int
+
+
+def _ref(row) -> AttendeeRef:
+    return AttendeeRef(row[0], row[1], row[2], [g for g in row[3].split(",") if g])
 
 
 def attendee_ref(attendee_id: int) -> AttendeeRef | None:
-    from fairsite.booths.cache import fetch_one  # a plain read that holds no connection
-
-    row = fetch_one("SELECT id, phone, groups FROM attendees WHERE id = :id", {"id": attendee_id})
-    return AttendeeRef(row[0], row[1], [g for g in row[2].split(",") if g]) if row else None
-
-
-def find_or_create_attendee_ref(
-    name: str, phone: str, groups: list[str], consent_version: str, consent_method: str = "self",
-) -> tuple[AttendeeRef, bool]:
-    """As find_or_create_attendee, for the signing hot path: a single insert that cannot race,
-    and a read only when the number existed already."""
-    row = raw_one(
-        _INSERT_ATTENDEE,
-        {"name": name, "phone": phone, "groups": ",".join(groups), "cv": consent_version,
-         "cm": consent_method, "now": utcnow()},
-    )
-    if row is not None:
-        return AttendeeRef(row[0], phone, list(groups)), True
-    existing = raw_one("SELECT id, phone, groups FROM attendees WHERE phone = :phone", {"phone": phone})
-    return AttendeeRef(existing[0], existing[1], [g for g in existing[2].split(",") if g]), False
+    row = fetch_one("SELECT id, name, phone, groups FROM attendees WHERE id = :id", {"id": attendee_id})
+    return _ref(row) if row else None
 
 
 def find_or_create_attendee(
     name: str, phone: str, groups: list[str], consent_version: str, consent_method: str = "self",
-) -> tuple[Attendee, bool]:
-    """Within the caller's write transaction: the attendee with this phone, or a new one.
-    An existing attendee's details are not changed by someone typing their number."""
-    row = db.session.execute(
-        text(
-            "INSERT INTO attendees (name, phone, groups, hometown, consent_version, consent_at, "
-            "consent_method, created_at) VALUES (:name, :phone, :groups, '', :cv, :now, :cm, :now) "
-            "ON CONFLICT (phone) DO NOTHING RETURNING id"
-        ),
+    *, now: datetime | None = None,
+) -> tuple[AttendeeRef, bool]:
+    """Within the caller's write transaction: the attendee with this phone, or a new one, and
+    whether it is new. A single insert that cannot race, and a read only when the number
+    existed already. An existing attendee's details are not changed by someone typing their
+    number."""
+    row = fetch_one(
+        "INSERT INTO attendees (name, phone, groups, hometown, consent_version, consent_at, "
+        "consent_method, created_at) VALUES (:name, :phone, :groups, '', :cv, :now, :cm, :now) "
+        "ON CONFLICT (phone) DO NOTHING RETURNING id",
         {"name": name, "phone": phone, "groups": ",".join(groups), "cv": consent_version,
-         "cm": consent_method, "now": utcnow()},
-    ).first()
-    created = row is not None
-    attendee = db.session.scalar(select(Attendee).where(Attendee.phone == phone))
-    return attendee, created
+         "cm": consent_method, "now": now or utcnow()},
+    )
+    if row is not None:
+        return AttendeeRef(row[0], name, phone, list(groups)), True
+    existing = fetch_one("SELECT id, name, phone, groups FROM attendees WHERE phone = :phone",
+                         {"phone": phone})
+    return _ref(existing), False
+
+
+def add_device(attendee_id: int, full_access: bool) -> tuple[int, str]:
+    """Within the caller's write transaction: a new device for the attendee, (id, token). A
+    device that created the attendee sees everything of theirs (full_access); one that typed a
+    number that existed already sees only what is signed from it."""
+    device_id, token = fetch_one(
+        "INSERT INTO devices (token, attendee_id, full_access, created_at) "
+        "VALUES (:t, :a, :f, :now) RETURNING id, token",
+        {"t": new_device_token(), "a": attendee_id, "f": full_access, "now": utcnow()},
+    )
+    return device_id, token
 
 
 def erase_device(device_id: int) -> list[tuple[int | None, int | None]]:
@@ -271,3 +263,91 @@ def erase_device(device_id: int) -> list[tuple[int | None, int | None]]:
                     tallies.bump(f"fair:{fair_id}", [("attendees", "")], delta=-1)
         db.session.execute(delete(Device).where(Device.id == device_id))
     return sorted(touched, key=lambda t: (t[0] or 0, t[1] or 0))
+
+
+# --- the employer's list of people who signed ----------------------------------------------
+
+PAGE_SIZE = 100
+WITHDRAWN = "withdrawn"
+
+
+@dataclass
+class IntentFilter:
+    fair: int | None = None
+    vacancy: int | None = None
+    status: str = ""
+    group: str = ""
+
+    @classmethod
+    def from_args(cls, args) -> IntentFilter:
+        def number(name: str) -> int | None:
+            raw = (args.get(name) or "").strip()
+            return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+        status = clean_text(args.get("status") or "", 20)
+        group = clean_text(args.get("group") or "", 20)
+        return cls(
+            fair=number("fair"),
+            vacancy=number("vacancy"),
+            status=status if status in STATUSES or status == WITHDRAWN else "",
+            group=group if group in KEY_GROUPS else "",
+        )
+
+    def apply(self, query: Select) -> Select:
+        if self.fair:
+            query = query.where(Intent.fair_id == self.fair)
+        if self.vacancy:
+            query = query.where(Intent.vacancy_id == self.vacancy)
+        if self.status == WITHDRAWN:
+            query = query.where(Intent.withdrawn_at.is_not(None))
+        elif self.status:
+            query = query.where(Intent.status == self.status, Intent.withdrawn_at.is_(None))
+        if self.group:
+            # groups is a comma-separated list of codes; none is part of another.
+            query = query.where(
+                (literal(",") + Attendee.groups + literal(",")).like(f"%,{self.group},%")
+            )
+        return query
+
+    def args(self) -> dict:
+        out = {"fair": self.fair, "vacancy": self.vacancy, "status": self.status, "group": self.group}
+        return {k: v for k, v in out.items() if v not in ("", None)}
+
+
+def row_query(employer_id: int) -> Select:
+    return (
+        select(
+            Intent.id, Intent.status, Intent.note, Intent.source, Intent.created_at,
+            Intent.withdrawn_at, Intent.fair_id, Intent.vacancy_id,
+            Attendee.name, Attendee.phone, Attendee.groups, Attendee.hometown,
+            Vacancy.title.label("vacancy_title"),
+            Fair.title.label("fair_title"),
+            Booth.number.label("booth_number"),
+            LiveSession.title.label("live_title"),
+        )
+        .join(Attendee, Attendee.id == Intent.attendee_id)
+        .join(Vacancy, Vacancy.id == Intent.vacancy_id)
+        .outerjoin(Fair, Fair.id == Intent.fair_id)
+        .outerjoin(Booth, Booth.id == Intent.booth_id)
+        .outerjoin(LiveSession, LiveSession.id == Intent.live_session_id)
+        .where(Intent.employer_id == employer_id)
+    )
+
+
+def intent_rows(employer_id: int, filt: IntentFilter, *, limit: int = PAGE_SIZE, offset: int = 0):
+    """One page of the employer's intents, newest first, and how many match."""
+    query = filt.apply(row_query(employer_id))
+    total = count_rows(employer_id, filt)
+    rows = db.session.execute(
+        query.order_by(Intent.created_at.desc(), Intent.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return rows, total
+
+
+def count_rows(employer_id: int, filt: IntentFilter) -> int:
+    """How many rows match; joins the attendee only when filtering by key group (the other
+    joins cannot change the count: attendee and vacancy always exist)."""
+    query = select(func.count(Intent.id)).where(Intent.employer_id == employer_id)
+    if filt.group:
+        query = query.join(Attendee, Attendee.id == Intent.attendee_id)
+    return db.session.scalar(filt.apply(query))

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fairsite.database import utcnow
+from fairsite.clock import utcnow
 from fairsite.extensions import db
 
 if TYPE_CHECKING:

@@ -1,27 +1,27 @@
 """Live sessions: the writes (running order, start, end, "now presenting") and what viewers
-see. Every write bumps LiveSession.version in its transaction; after the commit the
-fragments all viewers share are rendered ONCE and published on f"live:{id}" (retained, so a
-viewer who connects or reconnects later gets the current state first)."""
+see. Every write bumps LiveSession.version in its transaction and returns whether anything
+changed; after the commit the caller has fairsite.events render the fragments all viewers
+share ONCE and publish them on f"live:{id}" (retained, so a viewer who connects or reconnects
+later gets the current state first)."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
-from fairsite import pubsub
-from fairsite.database import utcnow, write_transaction
+from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.live.models import LiveItem, LiveSession
+from fairsite.sql import fetch_one, write_transaction
 from fairsite.tallies import service as tallies
+from fairsite.urls import public_url
 from fairsite.vacancies.models import Vacancy
+from fairsite.web import render_shared
 
 STATUS_LABELS = {"scheduled": _l("未开始"), "live": _l("直播中"), "ended": _l("已结束")}
 
@@ -109,113 +109,35 @@ def viewer_context(session: LiveSession) -> dict:
                 embed=embed_url(session.stream_url), status_labels=STATUS_LABELS)
 
 
-# --- rendering once, publishing after commit ---------------------------------------------
+def render_state(session: LiveSession) -> dict[str, str]:
+    """The fragments every viewer shares, by SSE event name (rendered once per change, for
+    everybody: see fairsite.events.live_changed)."""
+    ctx = viewer_context(session)
+    return {
+        "card": render_shared_fragment("live/_card.html", **ctx),
+        "order": render_shared_fragment("live/_order.html", **ctx),
+        "counts": render_counts(session),
+    }
 
-def _base_url() -> str | None:
-    """Host and script root of the request that caused a change, so URLs come out right."""
-    return request.host_url.rstrip("/") + request.script_root if has_request_context() else None
+
+def render_counts(session: LiveSession) -> str:
+    ctx = dict(s=session, counts=counts(session.id), current=_current_item(session))
+    return render_shared_fragment("live/_counts.html", **ctx)
 
 
-def _render_shared(template: str, base: str | None = None, **context) -> str:
-    """Render a fragment every viewer gets, outside the request that caused it: no current
-    user, no CSRF token (htmx sends each viewer's own token in a header), no per-viewer state."""
-    with current_app.test_request_context("/", base_url=base or _base_url()):
-        # An empty token: each viewer's htmx request carries its own in the X-CSRFToken header.
-        html = render_template(template, shared=True, csrf_token=lambda: "", **context)
-    # Sent to thousands: runs of whitespace between tags become one space (the same rendering),
-    # and the fragment one SSE data line instead of a hundred.
-    return _BETWEEN_TAGS.sub("> <", html).strip()
+def render_shared_fragment(template: str, **context) -> str:
+    """A fragment sent to thousands: runs of whitespace between tags become one space (the
+    same rendering), and the fragment one SSE data line instead of a hundred. An empty CSRF
+    token: each viewer's htmx request carries its own in the X-CSRFToken header."""
+    return _BETWEEN_TAGS.sub("> <", render_shared(template, "", **context)).strip()
 
 
 _BETWEEN_TAGS = re.compile(r">\s+<")
 
 
-def render_state(session: LiveSession) -> dict[str, str]:
-    """The fragments every viewer shares, by SSE event name."""
-    ctx = viewer_context(session)
-    return {
-        "card": _render_shared("live/_card.html", **ctx),
-        "order": _render_shared("live/_order.html", **ctx),
-        "counts": _render_shared("live/_counts.html", **ctx),
-    }
-
-
-def publish_state(session_id: int) -> None:
-    """After a commit that changed what viewers see: render once, send to all."""
-    db.session.expire_all()
-    session = db.session.get(LiveSession, session_id)
-    if session is None:
-        return
-    # One message carrying the three events: one wake-up and one write per viewer.
-    pubsub.publish_many(channel(session_id), list(render_state(session).items()), retain=True)
-    pubsub.publish(host_channel(session_id), "tally")
-
-
-def prime(session: LiveSession) -> None:
-    """Make sure this process can hand new subscribers the current state (after a restart,
-    before any change): rendered once per process, not per viewer."""
-    if pubsub.retained(channel(session.id)):
-        return
-    for event, html in render_state(session).items():
-        pubsub.keep_local(channel(session.id), event, html)
-
-
-# Counts go out at most once a second per session and process: at a viral moment dozens of
-# people sign each second, and each publish is a delivery to every viewer.
-class _CountsThrottle:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.last: dict[int, float] = {}
-        self.pending: set[int] = set()
-
-
-def _throttle() -> _CountsThrottle:
-    return current_app.extensions.setdefault("fairsite.live_counts", _CountsThrottle())
-
-
-def counts_changed(session_id: int) -> None:
-    """An intent of this session was signed or withdrawn (called after the commit). Publishes
-    the new counts now, or, if they went out less than LIVE_COUNTS_EVERY seconds ago, once
-    more when that time is up (reading the counts then, so nothing is lost)."""
-    every = float(current_app.config.get("LIVE_COUNTS_EVERY", 1.0))
-    state = _throttle()
-    now = time.monotonic()
-    with state.lock:
-        if session_id in state.pending:
-            return  # a publish is already due; it will read the newest counts
-        wait = state.last.get(session_id, now - every) + every - now
-        if wait > 0:
-            state.pending.add(session_id)
-        else:
-            state.last[session_id] = now
-    if wait <= 0:
-        _publish_counts(session_id, _base_url())
-        return
-    app, base = current_app._get_current_object(), _base_url()
-
-    def later() -> None:
-        with app.app_context():
-            with state.lock:
-                state.pending.discard(session_id)
-                state.last[session_id] = time.monotonic()
-            try:
-                _publish_counts(session_id, base)
-            finally:
-                db.session.remove()
-
-    timer = threading.Timer(wait, later)
-    timer.daemon = True
-    timer.start()
-
-
-def _publish_counts(session_id: int, base: str | None) -> None:
-    session = db.session.get(LiveSession, session_id)
-    if session is None:
-        return
-    ctx = dict(s=session, counts=counts(session_id), current=_current_item(session))
-    pubsub.publish(channel(session_id), "counts",
-                   _render_shared("live/_counts.html", base=base, **ctx), retain=True)
-    pubsub.publish(host_channel(session_id), "tally")
+def viewer_url(session: LiveSession) -> str:
+    """The short link printed under the session's QR code and read out by the host."""
+    return public_url("live.short", session_id=session.id)
 
 
 def _current_item(session: LiveSession) -> Item | None:
@@ -227,7 +149,7 @@ def _current_item(session: LiveSession) -> Item | None:
 
 # Plain SQL on the connection: this runs on every poll of every polling viewer, and building
 # the ORM statement cost more than running it.
-_ETAG_SQL = text(
+_ETAG_SQL = (
     "SELECT version, (SELECT n FROM tallies WHERE scope = :scope AND dim = 'version' AND key = '') "
     "FROM live_sessions WHERE id = :id"
 )
@@ -236,9 +158,7 @@ _ETAG_SQL = text(
 def etag(session_id: int) -> str | None:
     """The viewer state's version, read without rendering, in one query: the session's
     version and its counters' version. None if the session does not exist."""
-    row = db.session.connection().execute(
-        _ETAG_SQL, {"scope": f"live:{session_id}", "id": session_id}
-    ).first()
+    row = fetch_one(_ETAG_SQL, {"scope": f"live:{session_id}", "id": session_id})
     if row is None:
         return None
     return f"live-{session_id}-{row[0]}-{row[1] or 0}"
@@ -261,32 +181,32 @@ def _bump(session: LiveSession) -> None:
     session.version = (session.version or 0) + 1
 
 
-def start(session_id: int) -> None:
+def start(session_id: int) -> bool:
     with write_transaction():
         s = _locked(session_id)
         if s.status == "ended":
             raise LiveError(_("直播已结束，不能再次开始"))
         if s.status == "live":
-            return
+            return False
         s.status = "live"
         s.started_at = utcnow()
         _bump(s)
-    publish_state(session_id)
+    return True
 
 
-def end(session_id: int) -> None:
+def end(session_id: int) -> bool:
     with write_transaction():
         s = _locked(session_id)
         if s.status == "ended":
-            return
+            return False
         s.status = "ended"
         s.ended_at = utcnow()
         s.current_vacancy_id = None
         _bump(s)
-    publish_state(session_id)
+    return True
 
 
-def present(session_id: int, vacancy_id: int | None = None, step: int = 0) -> None:
+def present(session_id: int, vacancy_id: int | None = None, step: int = 0) -> bool:
     """Present `vacancy_id`, or move `step` places along the running order."""
     with write_transaction():
         s = _locked(session_id)
@@ -307,7 +227,7 @@ def present(session_id: int, vacancy_id: int | None = None, step: int = 0) -> No
         elif vacancy_id not in ids:
             raise LiveError(_("这个岗位不在节目单上"))
         if vacancy_id == s.current_vacancy_id:
-            return
+            return False
         s.current_vacancy_id = vacancy_id
         db.session.execute(
             update(LiveItem)
@@ -316,38 +236,38 @@ def present(session_id: int, vacancy_id: int | None = None, step: int = 0) -> No
             .values(presented_at=utcnow())
         )
         _bump(s)
-    publish_state(session_id)
+    return True
 
 
-def add_item(session_id: int, vacancy_id: int) -> None:
+def add_item(session_id: int, vacancy_id: int) -> bool:
     with write_transaction():
         s = _locked(session_id)
         exists = db.session.get(LiveItem, (session_id, vacancy_id))
         if exists is not None:
-            return
+            return False
         last = db.session.scalar(
             select(func.max(LiveItem.position)).where(LiveItem.session_id == session_id)
         )
         db.session.add(LiveItem(session_id=session_id, vacancy_id=vacancy_id,
                                 position=(last + 1) if last is not None else 0))
         _bump(s)
-    publish_state(session_id)
+    return True
 
 
-def remove_item(session_id: int, vacancy_id: int) -> None:
+def remove_item(session_id: int, vacancy_id: int) -> bool:
     with write_transaction():
         s = _locked(session_id)
         item = db.session.get(LiveItem, (session_id, vacancy_id))
         if item is None:
-            return
+            return False
         if s.current_vacancy_id == vacancy_id:
             raise LiveError(_("正在介绍的岗位不能移出节目单，请先切换到其他岗位"))
         db.session.delete(item)
         _bump(s)
-    publish_state(session_id)
+    return True
 
 
-def move_item(session_id: int, vacancy_id: int, delta: int) -> None:
+def move_item(session_id: int, vacancy_id: int, delta: int) -> bool:
     """Move a vacancy up (delta -1) or down (+1) in the running order."""
     with write_transaction():
         s = _locked(session_id)
@@ -357,19 +277,19 @@ def move_item(session_id: int, vacancy_id: int, delta: int) -> None:
         ))
         ids = [i.vacancy_id for i in items]
         if vacancy_id not in ids:
-            return
+            return False
         i = ids.index(vacancy_id)
         j = i + delta
         if not 0 <= j < len(items):
-            return
+            return False
         items[i], items[j] = items[j], items[i]
         for pos, item in enumerate(items):
             item.position = pos
         _bump(s)
-    publish_state(session_id)
+    return True
 
 
-def save_details(session: LiveSession, data: dict) -> None:
+def save_details(session: LiveSession, data: dict) -> bool:
     """Create or update a session's details from validated form data."""
     with write_transaction():
         if session.id is None:
@@ -377,4 +297,4 @@ def save_details(session: LiveSession, data: dict) -> None:
         for key, value in data.items():
             setattr(session, key, value)
         _bump(session)
-    publish_state(session.id)
+    return True

@@ -10,9 +10,9 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from fairsite.booths.cache import VersionedCache
 from fairsite.booths.models import Booth
-from fairsite.database import utcnow
+from fairsite.cache import VersionedCache
+from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
@@ -25,7 +25,7 @@ TOP_EMPLOYERS = 10
 
 def _offers() -> VersionedCache:
     """The fair's offer changes only when a booth or one of its vacancies does, and every such
-    change bumps the booth's version (fairsite.booths.cache.touch_*). Kept per app."""
+    change bumps the booth's version (fairsite.booths.service.touch_*). Kept per app."""
     return current_app.extensions.setdefault("fairsite.tally_offers", VersionedCache(size=256))
 
 

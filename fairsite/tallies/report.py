@@ -8,14 +8,16 @@ import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from sqlalchemy import text
 
-from fairsite.database import utcnow
+from fairsite.clock import local_time, utcnow
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
 from fairsite.intents.models import KEY_GROUPS, SOURCES
 from fairsite.tallies.board import offer
-from fairsite.web import local_time
 
 # Follow-up reached, by intent status: a hired intent was also contacted and interviewed.
 CONTACTED = ("contacted", "interviewed", "hired", "unsuitable")
@@ -126,10 +128,6 @@ def build(fair: Fair) -> Report:
 
 
 def to_xlsx(report: Report) -> io.BytesIO:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="E6F0FA")
     wb = Workbook()

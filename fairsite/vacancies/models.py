@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fairsite.database import utcnow
+from fairsite.clock import utcnow
 from fairsite.extensions import db
 
 if TYPE_CHECKING:

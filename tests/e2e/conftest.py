@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, venv_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -23,16 +23,6 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 1280, "height": 800}
 SHOTS = ROOT / "tests" / "e2e" / "shots"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
 
 
 PG_URL = os.environ.get("FAIRSITE_TEST_DATABASE_URL", "")
@@ -52,7 +42,7 @@ def fresh_database(backend: str, tmp: Path) -> str:
         return f"sqlite:///{tmp / 'e2e.sqlite'}"
     from sqlalchemy import text
 
-    name = f"fairsite_e2e_{os.getpid()}_{_free_port()}"
+    name = f"fairsite_e2e_{os.getpid()}_{free_port()}"
     engine = _admin_engine()
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -86,23 +76,23 @@ def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = 
                  backend: str = "sqlite"):
     """Migrate a fresh database, load the demo and serve it with gunicorn. Returns
     (process, base_url, env); stop it with stop_server(process, env)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
-        "FLASK_APP": "fairsite",
+        "FLASK_APP": "fairsite.app",
         "FAIRSITE_SECRET_KEY": "e2e-secret",
         "FAIRSITE_DATABASE_URL": fresh_database(backend, tmp),
         "FAIRSITE_BIND": f"127.0.0.1:{port}",
         "FAIRSITE_SSE_HEARTBEAT": "5",
         **(extra_env or {}),
     }
-    flask = _bin("flask")
+    flask = venv_bin("flask")
     subprocess.run([flask, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
     demo = [flask, "demo"] + (["--simulate-day"] if simulate else [])
     subprocess.run(demo, env=env, cwd=ROOT, check=True, capture_output=True)
     log = open(tmp / f"gunicorn-{port}.log", "w")
     proc = subprocess.Popen(
-        [_bin("gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"],
+        [venv_bin("gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

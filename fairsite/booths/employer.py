@@ -3,52 +3,22 @@ choose which vacancies show at a booth, print an approved booth's poster. Anothe
 booth is a 404."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from fairsite.accounts.access import employer_required, own_employer_id
-from fairsite.booths import bp
-from fairsite.booths.cache import touch_booth
+from fairsite.accounts.service import employer_required, own_employer_id
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.database import write_transaction
+from fairsite.booths.service import touch_booth
 from fairsite.extensions import db
 from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
 from fairsite.forms import clean_text
-from fairsite.qr.service import qr_svg
+from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render
 
-POSTER_VACANCIES = 5
-
-
-# ---- the booth's public address and QR code, for posters (also used by the organiser's
-# "print all posters" page, which includes templates/booths/_poster.html) -------------------
-
-@bp.app_template_global()
-def booth_url(booth: Booth) -> str:
-    """The address a booth's QR code opens (on SITE_ADDRESS when configured)."""
-    from fairsite.qr.views import booth_public_url
-
-    return booth_public_url(booth.token)
-
-
-@bp.app_template_global()
-def booth_qr(booth: Booth) -> str:
-    return qr_svg(booth_url(booth))
-
-
-@bp.app_template_global()
-def site_host() -> str:
-    """The site's address as printed under a code: host (and path) only, no scheme."""
-    site = (current_app.config.get("SITE_ADDRESS") or "").strip().rstrip("/")
-    if not site:
-        site = url_for("fairs.index", _external=True).rstrip("/")
-    parts = urlsplit(site if "://" in site else "//" + site)
-    return (parts.netloc + parts.path).rstrip("/")
+bp = Blueprint("employer_booths", __name__)
 
 
 # ---- applications -----------------------------------------------------------------------------
@@ -83,7 +53,7 @@ def _mine_context(employer_id: int, errors: dict | None = None, notes: dict | No
 
 @bp.get("/employer/booths")
 @employer_required
-def mine():
+def index():
     return render("booths/mine.html", **_mine_context(own_employer_id()))
 
 
@@ -112,7 +82,7 @@ def apply(fair_id: int):
     if error:
         return render("booths/apply.html", None, 409, fair=fair, note=note, error=error)
     flash(_("已提交展位申请，等待主办方审核"), "ok")
-    return after_write(url_for("booths.mine"))
+    return after_write(url_for("employer_booths.index"))
 
 
 # ---- which vacancies show at a booth ----------------------------------------------------------
@@ -150,7 +120,7 @@ def placements(booth_id: int):
     db.session.expire_all()
     booth = own_booth(booth_id)
     return after_write(
-        url_for("booths.mine"), "booths/_placements.html", **_placements_context(booth, saved=True)
+        url_for("employer_booths.index"), "booths/_placements.html", **_placements_context(booth, saved=True)
     )
 
 
@@ -163,10 +133,3 @@ def poster(booth_id: int):
     if booth.status != "approved":
         abort(404)
     return render("booths/poster.html", booth=booth)
-
-
-def poster_vacancies(booth: Booth) -> list[Vacancy]:
-    return [v for v in booth.vacancies if v.is_open][:POSTER_VACANCIES]
-
-
-bp.add_app_template_global(poster_vacancies, "poster_vacancies")

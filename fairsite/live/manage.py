@@ -1,33 +1,29 @@
-"""Live sessions (直播带岗): staff create them and keep the running order; the host console runs
-them from a phone; viewers follow the job presented now, by SSE or, where SSE cannot
-connect, by polling with ETag/304.
-
-The intent button on the broadcast card: the card is rendered once per change for everyone
-(service._render_shared), so it always carries the plain "我有意向" button, with an empty
-CSRF field (htmx sends each viewer's own token in a header). Its per-device state is not
-rendered into the stream: tapping it posts to intents.sign, which answers idempotently with
-"已登记 ✓" (a second tap never signs twice), or with the one-time form on a new phone. A page
-load and the polling fallback (each a request of that viewer) render the button's real state.
-While a viewer fills in the one-time form, a new card waits (show.html) so no typing is lost."""
+"""Live sessions (直播带岗), for the staff who run them: organisers (every session) and
+employer staff (their employer's own). Create and edit a session, keep its running order, and
+run it from the host console (start, now presenting, end). Each write goes through
+fairsite.live.service; what viewers receive goes out through fairsite.events after it."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from fairsite import pubsub, sse
-from fairsite.accounts.access import staff_required
-from fairsite.database import utcnow
+from fairsite import events, pubsub, sse
+from fairsite.accounts.service import staff_required
+from fairsite.clock import CST, utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import PUBLIC_STATUSES, Fair
-from fairsite.live import bp, service
+from fairsite.live import service
 from fairsite.live.forms import LiveSessionForm
 from fairsite.live.models import LiveItem, LiveSession
-from fairsite.qr.service import qr_png, qr_svg
+from fairsite.live.service import viewer_url
+from fairsite.qr.service import qr_svg
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import CST, after_write, is_htmx, render, unless_modified
+from fairsite.web import after_write, is_htmx, render
+
+bp = Blueprint("manage_live", __name__)
 
 # --- access -------------------------------------------------------------------------------
 
@@ -46,17 +42,6 @@ def staff_session(session_id: int) -> LiveSession:
     if scope is not None and session.employer_id != scope:
         abort(404)
     return session
-
-
-def public_session(session_id: int) -> LiveSession:
-    session = db.session.get(LiveSession, session_id)
-    if session is None:
-        abort(404)
-    return session
-
-
-def _viewer_url(session: LiveSession) -> str:
-    return url_for("live.short", session_id=session.id, _external=True)
 
 
 # --- staff: list, create, edit, running order ----------------------------------------------
@@ -106,9 +91,10 @@ def create():
     if form.validate_on_submit():
         session = LiveSession(created_by_id=current_user.id, employer_id=_employer_scope(),
                               status="scheduled", created_at=utcnow())
-        service.save_details(session, _form_data(form))
+        if service.save_details(session, _form_data(form)):
+            events.live_changed(session.id)
         flash(_("直播已创建，请添加要介绍的岗位。"), "ok")
-        return redirect(url_for("live.edit", session_id=session.id), code=303)
+        return redirect(url_for("manage_live.edit", session_id=session.id), code=303)
     return render("live/form.html", form=form, s=None)
 
 
@@ -123,9 +109,10 @@ def edit(session_id: int):
     session = staff_session(session_id)
     form = _form(session)
     if form.validate_on_submit():
-        service.save_details(session, _form_data(form))
+        if service.save_details(session, _form_data(form)):
+            events.live_changed(session.id)
         flash(_("已保存。"), "ok")
-        return redirect(url_for("live.edit", session_id=session.id), code=303)
+        return redirect(url_for("manage_live.edit", session_id=session.id), code=303)
     return render("live/form.html", form=form, **_edit_context(session))
 
 
@@ -158,7 +145,7 @@ def candidates(session_id: int):
 def _items_answer(session: LiveSession, error: str = ""):
     if error and not is_htmx():  # htmx shows it in the fragment; a plain form after the redirect
         flash(error, "error")
-    return after_write(url_for("live.edit", session_id=session.id), "live/_items.html",
+    return after_write(url_for("manage_live.edit", session_id=session.id), "live/_items.html",
                        error=error, **_edit_context(session))
 
 
@@ -171,7 +158,8 @@ def add_item(session_id: int):
         session.employer_id is not None and vacancy.employer_id != session.employer_id
     ):
         abort(404)
-    service.add_item(session.id, vacancy.id)
+    if service.add_item(session.id, vacancy.id):
+        events.live_changed(session.id)
     return _items_answer(session)
 
 
@@ -180,7 +168,8 @@ def add_item(session_id: int):
 def remove_item(session_id: int, vacancy_id: int):
     session = staff_session(session_id)
     try:
-        service.remove_item(session.id, vacancy_id)
+        if service.remove_item(session.id, vacancy_id):
+            events.live_changed(session.id)
     except service.LiveError as e:
         return _items_answer(session, str(e))
     return _items_answer(session)
@@ -191,7 +180,8 @@ def remove_item(session_id: int, vacancy_id: int):
 def move_item(session_id: int, vacancy_id: int):
     session = staff_session(session_id)
     delta = -1 if request.form.get("direction") == "up" else 1
-    service.move_item(session.id, vacancy_id, delta)
+    if service.move_item(session.id, vacancy_id, delta):
+        events.live_changed(session.id)
     return _items_answer(session)
 
 
@@ -203,7 +193,7 @@ def _console_context(session: LiveSession, error: str = "") -> dict:
     return dict(
         s=session, items=service.order(session.id), counts=service.counts(session.id),
         viewers=pubsub.total_subscriber_count(service.channel(session.id)),
-        error=error, status_labels=service.STATUS_LABELS, viewer_url=_viewer_url(session),
+        error=error, status_labels=service.STATUS_LABELS, viewer_url=viewer_url(session),
     )
 
 
@@ -212,15 +202,7 @@ def _console_context(session: LiveSession, error: str = "") -> dict:
 def host(session_id: int):
     session = staff_session(session_id)
     return render("live/host.html", "live/_console.html",
-                  qr=qr_svg(_viewer_url(session)), **_console_context(session))
-
-
-@bp.get("/live/<int:session_id>/console")
-@staff_required
-def console(session_id: int):
-    session = staff_session(session_id)
-    return render("live/host.html", "live/_console.html",
-                  qr=qr_svg(_viewer_url(session)), **_console_context(session))
+                  qr=qr_svg(viewer_url(session)), **_console_context(session))
 
 
 @bp.get("/live/<int:session_id>/host/events")
@@ -233,7 +215,7 @@ def host_events(session_id: int):
 def _console_answer(session: LiveSession, error: str = ""):
     if error and not is_htmx():  # htmx shows it in the fragment; a plain form after the redirect
         flash(error, "error")
-    return after_write(url_for("live.host", session_id=session.id), "live/_console.html",
+    return after_write(url_for("manage_live.host", session_id=session.id), "live/_console.html",
                        **_console_context(session, error))
 
 
@@ -242,7 +224,8 @@ def _console_answer(session: LiveSession, error: str = ""):
 def start(session_id: int):
     session = staff_session(session_id)
     try:
-        service.start(session.id)
+        if service.start(session.id):
+            events.live_changed(session.id)
     except service.LiveError as e:
         return _console_answer(session, str(e))
     return _console_answer(session)
@@ -252,7 +235,8 @@ def start(session_id: int):
 @staff_required
 def end(session_id: int):
     session = staff_session(session_id)
-    service.end(session.id)
+    if service.end(session.id):
+        events.live_changed(session.id)
     return _console_answer(session)
 
 
@@ -266,61 +250,8 @@ def present(session_id: int):
     if vacancy_id is None and step == 0:
         abort(400)
     try:
-        service.present(session.id, vacancy_id, step)
+        if service.present(session.id, vacancy_id, step):
+            events.live_changed(session.id)
     except service.LiveError as e:
         return _console_answer(session, str(e))
     return _console_answer(session)
-
-
-# --- viewers ------------------------------------------------------------------------------
-
-
-@bp.get("/l/<int:session_id>")
-def short(session_id: int):
-    """The short link printed under the QR code and read out by the host."""
-    public_session(session_id)
-    return redirect(url_for("live.show", session_id=session_id), code=302)
-
-
-@bp.get("/live/<int:session_id>/qr.png")
-def qr(session_id: int):
-    session = public_session(session_id)
-    response = Response(qr_png(_viewer_url(session)), mimetype="image/png")
-    response.headers["Content-Disposition"] = f'inline; filename="live-{session.id}.png"'
-    return response
-
-
-@bp.get("/live/<int:session_id>")
-def show(session_id: int):
-    session = public_session(session_id)
-    return render("live/show.html", **service.viewer_context(session),
-                  viewer_url=_viewer_url(session), etag=service.etag(session.id))
-
-
-@bp.get("/live/<int:session_id>/events")
-def events(session_id: int):
-    """The viewer's SSE stream: the current shared fragments first, then every change. No
-    database access after this point; the fragments were rendered once, by whoever changed
-    the state (or once per process after a restart, in prime)."""
-    channel = service.channel(session_id)
-    current = pubsub.retained(channel)
-    if current is None:
-        # First viewer of this session in this process since it started: render once.
-        service.prime(public_session(session_id))
-        current = pubsub.retained(channel)
-    return sse.stream(channel, current or ())
-
-
-@bp.get("/live/<int:session_id>/board")
-def board(session_id: int):
-    """The polling fallback: the whole board, or 304 when nothing changed. The ETag is read
-    from two version numbers before anything is rendered."""
-    tag = service.etag(session_id)
-    if tag is None:
-        abort(404)
-    def build():
-        session = public_session(session_id)
-        return render("live/show.html", "live/_board.html", **service.viewer_context(session),
-                      viewer_url=_viewer_url(session), etag=tag)
-
-    return unless_modified(tag, build)

@@ -1,26 +1,26 @@
 """Employers keep their vacancies: create, edit, close and reopen them inline (htmx), each
 field validated as it is typed; every form also works as a plain POST. Another employer's
 vacancy is a 404. Which vacancies show at which booth is chosen on the booth
-(fairsite.booths.views.placements)."""
+(fairsite.booths.employer.placements)."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from flask import abort, request, url_for
+from flask import Blueprint, abort, request, url_for
 from sqlalchemy import delete, func, select
 
-from fairsite.accounts.access import employer_required, own_employer_id
-from fairsite.booths.cache import touch_booth, touch_booths_of_vacancy
+from fairsite.accounts.service import employer_required, own_employer_id
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.database import write_transaction
+from fairsite.booths.service import touch_booth, touch_booths_of_vacancy
 from fairsite.extensions import db
 from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
-from fairsite.vacancies import bp
+from fairsite.sql import write_transaction
 from fairsite.vacancies.forms import VacancyForm
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render, wants_fragment
 
+bp = Blueprint("employer_vacancies", __name__)
 _PREFIX = re.compile(r"new|v[0-9]{1,10}")
 
 
@@ -101,7 +101,7 @@ def create():
     db.session.add(vacancy)
     db.session.commit()
     return after_write(
-        url_for("vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_created.html",
+        url_for("employer_vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_created.html",
         form=new_form(), **_row(vacancy),
     )
 
@@ -145,7 +145,7 @@ def update(vacancy_id: int):
         vacancy = own_vacancy(vacancy_id)
         form.populate_obj(vacancy)
         touch_booths_of_vacancy(vacancy.id)
-    return after_write(url_for("vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_row.html",
+    return after_write(url_for("employer_vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_row.html",
                        **_row(vacancy, saved=True))
 
 
@@ -154,7 +154,7 @@ def _set_open(vacancy_id: int, is_open: bool):
         vacancy = own_vacancy(vacancy_id)
         vacancy.is_open = is_open
         touch_booths_of_vacancy(vacancy.id)
-    return after_write(url_for("vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_row.html",
+    return after_write(url_for("employer_vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_row.html",
                        **_row(vacancy))
 
 
@@ -189,5 +189,5 @@ def place(vacancy_id: int, booth_id: int):
             db.session.add(BoothVacancy(booth_id=booth.id, vacancy_id=vacancy.id,
                                         position=(last if last is not None else -1) + 1))
         touch_booth(booth.id)
-    return after_write(url_for("vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_row.html",
+    return after_write(url_for("employer_vacancies.index") + f"#vacancy-row-{vacancy.id}", "vacancies/_row.html",
                        **_row(vacancy))

@@ -1,28 +1,26 @@
-"""The employer's own pages: the landing dashboard, the profile, and staff logins.
-Every page works on the logged-in staff member's employer; no employer id is in a URL."""
+"""The employer's own home: dashboard, company profile, and the staff logins of the firm."""
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from fairsite.accounts.access import employer_required, own_employer_id
 from fairsite.accounts.models import EMPLOYER, User
-from fairsite.booths.cache import touch_employer
+from fairsite.accounts.service import employer_required, own_employer_id
 from fairsite.booths.models import Booth
-from fairsite.database import write_transaction
-from fairsite.employers import bp
+from fairsite.booths.service import touch_employer
+from fairsite.employers.forms import INDUSTRIES, ProfileForm, StaffForm
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
-from fairsite.intents.employer import IntentFilter, intent_rows
+from fairsite.intents.service import IntentFilter, intent_rows
+from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render, wants_fragment
 
-# fairsite.accounts.forms imports fairsite.employers (for the credit code), so the forms that
-# reuse its validators are imported when a view runs, not when this module loads.
+bp = Blueprint("employer", __name__)
 
 
 def own_employer() -> Employer:
@@ -60,9 +58,6 @@ def dashboard():
 @bp.route("/employer/profile", methods=["GET", "POST"])
 @employer_required
 def profile():
-    from fairsite.accounts.forms import INDUSTRIES
-    from fairsite.employers.forms import ProfileForm
-
     employer = own_employer()
     form = ProfileForm(obj=employer)
     if form.validate_on_submit():
@@ -79,7 +74,7 @@ def profile():
                 # The booth pages show the employer's name: let them refresh.
                 touch_employer(employer.id)
             flash(_("企业资料已保存"), "ok")
-            return after_write(url_for("employers.profile"))
+            return after_write(url_for("employer.profile"))
     status = 422 if form.errors and not wants_fragment() else 200
     return render("employers/profile.html", None, status, form=form, industries=INDUSTRIES)
 
@@ -87,8 +82,6 @@ def profile():
 @bp.route("/employer/staff", methods=["GET", "POST"])
 @employer_required
 def staff():
-    from fairsite.employers.forms import StaffForm
-
     employer_id = own_employer_id()
     form = StaffForm()
     if form.validate_on_submit():
@@ -103,7 +96,7 @@ def staff():
             form.login.errors.append(_("这个账号已经存在，请换一个手机号或邮箱"))
         else:
             flash(_("已添加账号 %(login)s，请把账号和初始密码告诉同事", login=login), "ok")
-            return after_write(url_for("employers.staff"))
+            return after_write(url_for("employer.staff"))
     members = db.session.scalars(
         select(User).where(User.employer_id == employer_id).order_by(User.id)
     ).all()
@@ -124,8 +117,8 @@ def staff_active(user_id: int):
             abort(404)
         if member.id == current_user.id:
             flash(_("不能停用自己正在使用的账号"), "error")
-            return after_write(url_for("employers.staff"))
+            return after_write(url_for("employer.staff"))
         member.active = active
         name = member.name
     flash(_("已启用 %(name)s 的账号", name=name) if active else _("已停用 %(name)s 的账号", name=name), "ok")
-    return after_write(url_for("employers.staff"))
+    return after_write(url_for("employer.staff"))

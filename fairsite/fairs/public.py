@@ -1,21 +1,21 @@
 """Public fair pages: the list of fairs, a fair's headline, vacancy search and booth list."""
 from __future__ import annotations
 
-from flask import abort, request
+from flask import Blueprint, request
 from sqlalchemy import select
 
 from fairsite.extensions import db
-from fairsite.fairs import bp
 from fairsite.fairs.models import PUBLIC_STATUSES, Fair
-from fairsite.fairs.service import VacancyFilter, booth_list, headline, search_vacancies
+from fairsite.fairs.service import (
+    VacancyFilter,
+    booth_list,
+    get_public_fair,
+    headline,
+    search_vacancies,
+)
 from fairsite.web import render
 
-
-def get_public_fair(fair_id: int) -> Fair:
-    fair = db.session.get(Fair, fair_id)
-    if fair is None or not fair.is_public:
-        abort(404)
-    return fair
+bp = Blueprint("fairs", __name__)
 
 
 @bp.get("/")

@@ -3,43 +3,29 @@ The same rules as the attendee's own form (fairsite.intents.forms.AttendeeForm),
 consent given verbally and recorded as such; then a printable slip for the person."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, request, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
-from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, Length
 
 from fairsite import events
-from fairsite.accounts.access import organiser_required
+from fairsite.accounts.service import organiser_required
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.database import write_transaction
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
-from fairsite.fairs import manage as fairs_manage  # module: the packages import each other
+from fairsite.fairs.service import get_fair
 from fairsite.forms import clean_text
-from fairsite.intents import bp
-from fairsite.intents.forms import AttendeeForm
+from fairsite.intents.forms import DeskForm
 from fairsite.intents.models import Attendee, Intent
 from fairsite.intents.service import find_or_create_attendee, record_intent
+from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render
 
+bp = Blueprint("manage_intents", __name__)
+
 RESULTS = 20
 MAX_PICKED = 20
-
-
-class DeskForm(AttendeeForm):
-    name = StringField(
-        _l("姓名"),
-        validators=[DataRequired(_l("请填写姓名。")), Length(max=40, message=_l("姓名最多 40 个字。"))],
-        render_kw={"autocomplete": "off", "maxlength": 40},
-    )
-    consent = BooleanField(
-        _l("已向本人读明登记说明（信息只提供给所选企业，用于联系招聘），本人口头同意"),
-        validators=[DataRequired(_l("请先向本人说明并取得口头同意，再勾选。"))],
-    )
 
 
 def _placed(fair_id: int):
@@ -79,13 +65,13 @@ def search(fair_id: int, q: str, picked: list[int]):
 def _page(fair, form, q: str, picked: list[int], error: str = "", status: int = 200):
     chosen, matches = search(fair.id, q, picked)
     return render("intents/desk_new.html", None, status, fair=fair, form=form, q=q,
-                  chosen=chosen, matches=matches, pick_error=error, **fairs_manage.manage_context())
+                  chosen=chosen, matches=matches, pick_error=error)
 
 
 @bp.route("/manage/fairs/<int:fair_id>/desk", methods=["GET", "POST"])
 @organiser_required
 def desk(fair_id: int):
-    fair = fairs_manage.get_fair(fair_id)
+    fair = get_fair(fair_id)
     form = DeskForm()
     q = clean_text(request.values.get("q") or "", 40)
     picked = picked_ids()
@@ -121,26 +107,25 @@ def desk(fair_id: int):
         flash(_("这个手机号以前登记过，姓名按原登记的“%(name)s”。", name=attendee.name), "ok")
     flash(_("已登记 %(n)s 个岗位。请打印或抄写下面的回执交给本人。", n=new) if new
           else _("所选岗位这个人都已登记过。"), "ok")
-    return after_write(url_for("intents.desk_slip", fair_id=fair.id, attendee_id=attendee.id))
+    return after_write(url_for("manage_intents.desk_slip", fair_id=fair.id, attendee_id=attendee.id))
 
 
 @bp.get("/manage/fairs/<int:fair_id>/desk/vacancies")
 @organiser_required
 def desk_vacancies(fair_id: int):
     """Active search: the ticked vacancies, then those matching title, employer or booth."""
-    fair = fairs_manage.get_fair(fair_id)
+    fair = get_fair(fair_id)
     q = clean_text(request.args.get("q") or "", 40)
     chosen, matches = search(fair.id, q, picked_ids())
     return render("intents/desk_new.html", "intents/_desk_vacancies.html", fair=fair, q=q,
-                  chosen=chosen, matches=matches, form=DeskForm(formdata=None), pick_error="",
-                  **fairs_manage.manage_context())
+                  chosen=chosen, matches=matches, form=DeskForm(formdata=None), pick_error="")
 
 
 @bp.get("/manage/fairs/<int:fair_id>/desk/slip/<int:attendee_id>")
 @organiser_required
 def desk_slip(fair_id: int, attendee_id: int):
     """The person's slip: the jobs signed at this fair, booths and employers' phones."""
-    fair = fairs_manage.get_fair(fair_id)
+    fair = get_fair(fair_id)
     attendee = db.session.get(Attendee, attendee_id)
     if attendee is None:
         abort(404)
@@ -155,5 +140,4 @@ def desk_slip(fair_id: int, attendee_id: int):
     ).all()
     if not rows:
         abort(404)
-    return render("intents/desk_slip.html", fair=fair, attendee=attendee, rows=rows,
-                  **fairs_manage.manage_context())
+    return render("intents/desk_slip.html", fair=fair, attendee=attendee, rows=rows)

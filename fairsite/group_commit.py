@@ -14,58 +14,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import gevent
 from flask import current_app
+from gevent import monkey
+from gevent.event import AsyncResult, Event
 
-from fairsite.database import write_transaction
 from fairsite.extensions import db
+from fairsite.sql import write_transaction
 
 T = TypeVar("T")
 _MAX_BATCH = 200
 
 
-def _gevent_active() -> bool:
-    try:
-        from gevent import monkey
-    except ImportError:  # pragma: no cover
-        return False
+def gevent_active() -> bool:
+    """True inside a gevent worker (sockets patched): cooperative scheduling is in force."""
     return monkey.is_module_patched("socket")
-
-
-def take_turn() -> None:
-    """Under a gevent worker, let the other connections' requests go first.
-
-    A keep-alive connection whose next request is already waiting is otherwise served again and
-    again while others wait: with 64 busy clients the booth page answered half its requests in
-    1 ms and 1 % after 1-2 s; yielding once per request keeps p99 near the fair share (~70 ms)
-    at the same rate. (Worth doing for every request, in create_app; done here for the two hot
-    pages this module's owner looks after.)"""
-    if _gevent_active():
-        import gevent
-
-        gevent.sleep(0)
 
 
 class _Writer:
     def __init__(self, app) -> None:
-        import gevent
-        from gevent.event import Event
-
         self.app = app
         self.queue: list = []
         self.wakeup = Event()
         self.greenlet = gevent.spawn(self._run)
 
     def submit(self, job: Callable[[], T]) -> T:
-        from gevent.event import AsyncResult
-
         result = AsyncResult()
         self.queue.append((job, result))
         self.wakeup.set()
         return result.get()
 
     def _run(self) -> None:
-        import gevent
-
         while True:
             self.wakeup.wait()
             self.wakeup.clear()
@@ -111,9 +90,15 @@ _writers: dict[int, _Writer] = {}
 
 def commit(job: Callable[[], T]) -> T:
     """Run `job` (which writes through db.session) in a committed write transaction and return
-    its result, grouped with other requests' jobs when that saves disk waits."""
+    its result, grouped with other requests' jobs when that saves disk waits.
+
+    The job's rule: under gevent on SQLite it runs in the writer greenlet, outside the request
+    that submitted it, in another app context and ORM session. So it must not touch `request`,
+    `current_user`, `g` or any ORM object the request loaded: read what it needs before
+    submitting (ids, plain values) and capture those. Whatever it returns goes back to the
+    request; return plain values, not ORM objects of the writer's session."""
     app = current_app._get_current_object()
-    if db.engine.dialect.name == "sqlite" and _gevent_active():
+    if db.engine.dialect.name == "sqlite" and gevent_active():
         # Give back this request's pooled connection while it waits (dozens may be waiting).
         db.session.close()
         writer = _writers.get(id(app))

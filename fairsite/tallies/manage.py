@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 
-from flask import send_file
+from flask import Blueprint, send_file
 
 from fairsite import sse
-from fairsite.accounts.access import organiser_required
-from fairsite.fairs import manage as fairs_manage  # module: the packages import each other
+from fairsite.accounts.service import organiser_required
+from fairsite.fairs.service import get_fair
 from fairsite.tallies import board as boards
-from fairsite.tallies import bp
 from fairsite.tallies import report as reports
 from fairsite.tallies import service as tallies
 from fairsite.web import render, unless_modified
+
+bp = Blueprint("manage_tallies", __name__)
 
 # Besides the counters, the board shows the fair's offer (booths, posts, pay), which changes
 # without an intent: the ETag also turns over every minute, so such a change shows within one.
@@ -27,8 +28,8 @@ def _etag(fair_id: int, version: int) -> str:
 @bp.get("/manage/fairs/<int:fair_id>/board")
 @organiser_required
 def board(fair_id: int):
-    fair = fairs_manage.get_fair(fair_id)
-    return render("tallies/board.html", board=boards.build(fair), fair=fair, **fairs_manage.manage_context())
+    fair = get_fair(fair_id)
+    return render("tallies/board.html", board=boards.build(fair), fair=fair)
 
 
 @bp.get("/manage/fairs/<int:fair_id>/board/tally")
@@ -40,9 +41,9 @@ def tally(fair_id: int):
     etag = _etag(fair_id, version)
 
     def build():
-        fair = fairs_manage.get_fair(fair_id)
+        fair = get_fair(fair_id)
         return render("tallies/board.html", "tallies/_tally.html",
-                      board=boards.build(fair, version), fair=fair, **fairs_manage.manage_context())
+                      board=boards.build(fair, version), fair=fair)
 
     return unless_modified(etag, build)
 
@@ -51,21 +52,21 @@ def tally(fair_id: int):
 @organiser_required
 def stream(fair_id: int):
     """Server-Sent Events: "tally" whenever the fair's counters move."""
-    fairs_manage.get_fair(fair_id)
+    get_fair(fair_id)
     return sse.stream(f"fair:{fair_id}")
 
 
 @bp.get("/manage/fairs/<int:fair_id>/report")
 @organiser_required
 def report(fair_id: int):
-    fair = fairs_manage.get_fair(fair_id)
-    return render("tallies/report.html", fair=fair, report=reports.build(fair), **fairs_manage.manage_context())
+    fair = get_fair(fair_id)
+    return render("tallies/report.html", fair=fair, report=reports.build(fair))
 
 
 @bp.get("/manage/fairs/<int:fair_id>/report.xlsx")
 @organiser_required
 def report_xlsx(fair_id: int):
-    fair = fairs_manage.get_fair(fair_id)
+    fair = get_fair(fair_id)
     data = reports.build(fair)
     return send_file(
         reports.to_xlsx(data),

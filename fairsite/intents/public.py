@@ -6,27 +6,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from types import SimpleNamespace
 
 import limits
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from fairsite import events
-from fairsite.booths.cache import fetch_one, valid_token
+from fairsite import events, group_commit
 from fairsite.booths.models import Booth, BoothVacancy
-from fairsite.database import utcnow
+from fairsite.booths.service import valid_token
 from fairsite.employers.models import Employer
 from fairsite.extensions import db, limiter
 from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
-from fairsite.intents import batch, bp, service
-from fairsite.intents.device import current_device, forget, remember, signed_vacancy_ids
+from fairsite.intents import service
+from fairsite.intents.device import current_device, forget, remember
 from fairsite.intents.forms import AttendeeForm
-from fairsite.intents.models import Attendee, Device, Intent, new_device_token
+from fairsite.intents.models import Attendee, Intent
 from fairsite.live.models import LiveItem, LiveSession
+from fairsite.sql import fetch_one
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, is_htmx, render
+
+bp = Blueprint("intents", __name__)
 
 _SLOT = re.compile(r"[a-z][a-z0-9_-]{0,29}")
 
@@ -88,7 +89,7 @@ def resolve_place(values) -> Place:
         booth_id, number, _status, fair_id, fair_status, employer_id, is_open = row
         place = Place("booth", {"booth": raw}, vacancy_id, employer_id, fair_id=fair_id,
                       booth_id=booth_id, booth_number=number,
-                      back_url=url_for("booths.public", token=raw))
+                      back_url=url_for("booths.show", token=raw))
         place.closed = _fair_closed(fair_status)
     else:
         vacancy = db.session.get(Vacancy, vacancy_id)
@@ -114,7 +115,7 @@ def resolve_place(values) -> Place:
             place = Place("live", {"live": session.id}, vacancy.id, vacancy.employer_id,
                           fair_id=session.fair_id, booth_id=booth.id if booth else None,
                           booth_number=booth.number if booth else None,
-                          live_session_id=session.id, back_url=_live_url(session.id))
+                          live_session_id=session.id, back_url=url_for("live.show", session_id=session.id))
             if session.status != "live":
                 place.closed = (_("这场直播还没有开始，开播后才能登记。") if session.status == "scheduled"
                                 else _("这场直播已经结束，不再接受登记。"))
@@ -141,13 +142,6 @@ def _fair_closed(status: str) -> str:
     return _("本场招聘会还没有开始接受登记。")
 
 
-def _live_url(session_id: int) -> str:
-    try:
-        return url_for("live.show", session_id=session_id)
-    except Exception:  # the live pages are another module's; fall back to the home page
-        return url_for("fairs.index")
-
-
 def _slot() -> str:
     slot = (request.values.get("slot") or "intent").strip()
     return slot if _SLOT.fullmatch(slot) else "intent"
@@ -158,7 +152,7 @@ def _slot() -> str:
 def _limit_keys(phone: str | None, device_id: int | None) -> list[tuple[str, str]]:
     config = current_app.config
     # The deployment's key prefix keeps two sites sharing one Redis apart.
-    prefix = config.get("RATELIMIT_KEY_PREFIX") or "fairsite"
+    prefix = config["RATELIMIT_KEY_PREFIX"]
     keys = [(config["INTENT_LIMIT_PER_IP"], f"{prefix}/intent-ip/{request.remote_addr or '-'}")]
     if phone:
         keys.append((config["INTENT_LIMIT_PER_PHONE"], f"{prefix}/intent-phone/{phone}"))
@@ -204,7 +198,6 @@ def _too_many(place: Place, slot: str):
 def sign():
     """Sign intent for one vacancy. A known device signs with this one request; an unknown one
     gets the short form first (in place with htmx, as a page without)."""
-    batch.take_turn()
     place = resolve_place(request.values)
     slot = _slot()
     if place.closed:
@@ -218,12 +211,13 @@ def sign():
     keys = _limit_keys(attendee.phone, device.id)
     if not _within_limits(keys) and not _already_signed(attendee.id, place.vacancy_id):
         return _too_many(place, slot)
-    signed = batch.commit(lambda: _record(attendee, place, device.id))
+    signed = group_commit.commit(lambda: _record(attendee, place, device.id))
     return _signed(place, slot, signed, keys)
 
 
-def _record(attendee, place: Place, device_id: int) -> service.Signed:
-    vacancy = SimpleNamespace(id=place.vacancy_id, employer_id=place.employer_id)
+def _record(attendee: service.AttendeeRef, place: Place, device_id: int) -> service.Signed:
+    """The signing job (it runs in the group-commit writer: ids and plain values only)."""
+    vacancy = service.VacancyRef(place.vacancy_id, place.employer_id)
     return service.record_intent(
         attendee, vacancy, place.source, fair_id=place.fair_id, booth_id=place.booth_id,
         live_session_id=place.live_session_id, device_id=device_id,
@@ -243,17 +237,11 @@ def _sign_with_form(place: Place, slot: str):
     consent_version = current_app.config["CONSENT_VERSION"]
 
     def write():
-        attendee, created = service.find_or_create_attendee_ref(name, phone, groups, consent_version)
-        # A device that created the attendee sees everything of theirs; one that typed a number
-        # that existed already sees only what is signed from it.
-        device_id, device_token = service.raw_one(
-            "INSERT INTO devices (token, attendee_id, full_access, created_at) "
-            "VALUES (:t, :a, :f, :now) RETURNING id, token",
-            {"t": new_device_token(), "a": attendee.id, "f": created, "now": utcnow()},
-        )
+        attendee, created = service.find_or_create_attendee(name, phone, groups, consent_version)
+        device_id, device_token = service.add_device(attendee.id, full_access=created)
         return _record(attendee, place, device_id), device_token
 
-    signed, token = batch.commit(write)
+    signed, token = group_commit.commit(write)
     response = _signed(place, slot, signed, keys)
     return remember(response, token)
 
@@ -360,5 +348,3 @@ def intent_signed(vacancy_id: int) -> bool:
         request.environ["fairsite.signed_ids"] = ids
     return vacancy_id in ids
 
-
-__all__ = ["resolve_place", "signed_vacancy_ids", "Device"]

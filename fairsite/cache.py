@@ -1,0 +1,35 @@
+"""A small per-process cache of values keyed by (key, version): whoever changes what a value
+depends on moves its version on (in the same transaction), so every process sees the change at
+its next lookup without being told."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+
+class VersionedCache:
+    """An LRU of values keyed by (key, version). A lookup with another version is a miss; the
+    stale entry is replaced by the next put."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, version):
+        item = self._items.get(key)
+        if item is None or item[0] != version:
+            return None
+        return item[1]
+
+    def put(self, key, version, value) -> None:
+        with self._lock:
+            self._items[key] = (version, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
