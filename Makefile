@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-export FLASK_APP := fairsite
+export FLASK_APP := fairsite.app
 
 .PHONY: run test lint install demo bench clean messages
 

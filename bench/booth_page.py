@@ -12,7 +12,9 @@ Beside them, the rate of a 5 KB static file served by nginx in the same run (the
 Targets on a 2-core machine: booth page >= 1,500 req/s with p99 <= 60 ms; signing >= 500/s with
 p99 <= 200 ms, zero lost, zero doubled.
 
-    .venv/bin/python bench/booth_page.py [--seconds 10] [--workers N]
+    .venv/bin/python bench/booth_page.py [--seconds 10] [--workers N] [--port P] [--nginx-port P]
+
+Exit status: 0 targets met, 3 a target missed, 1 a request lost or doubled (or a crash).
 
 The per-IP intent limit is raised through its ordinary setting (FAIRSITE_INTENT_LIMIT_PER_IP),
 since every simulated attendee comes from 127.0.0.1; the per-phone and per-device limits stay.
@@ -28,9 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (  # noqa: E402
     Request,
+    Targets,
     cpu_seconds,
     csrf_session,
     nginx_ceiling,
+    port_options,
     python_load,
     site,
     wrk,
@@ -43,13 +47,16 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (FAIRSITE_WORKERS); default: as gunicorn.conf.py")
+    port_options(parser)
     args = parser.parse_args()
+    targets = Targets()
     env = {"FAIRSITE_INTENT_LIMIT_PER_IP": "100000000 per hour"}
     if args.workers:
         env["FAIRSITE_WORKERS"] = str(args.workers)
 
-    ceiling = nginx_ceiling(duration=min(args.seconds, 5), connections=args.connections)
-    with site(env=env) as s:
+    ceiling = nginx_ceiling(duration=min(args.seconds, 5), connections=args.connections,
+                            port=args.nginx_port)
+    with site(env=env, port=args.port) as s:
         # A typical booth of the demo fair: the one with the median number of vacancies.
         booths = s.query(
             "SELECT b.token, COUNT(bv.vacancy_id) AS n, MIN(bv.vacancy_id) FROM booths b "
@@ -58,7 +65,7 @@ def main() -> int:
         )
         token, n_vacancies, vacancy_id = booths[len(booths) // 2]
         page = s.url(f"/q/{token}")
-        wrk(page, duration=2, connections=8)  # warm the page cache and the connections
+        wrk(page, duration=2, connections=8, idle=False)  # warm the page cache and the connections
         cpu0 = cpu_seconds(s.proc.pid)
         booth = wrk(page, duration=args.seconds, connections=args.connections)
         booth_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(booth.requests, 1) * 1000
@@ -78,7 +85,8 @@ def main() -> int:
             })
 
         cpu0 = cpu_seconds(s.proc.pid)
-        signed = python_load(s.base, signing, duration=args.seconds, concurrency=args.connections)
+        signed = python_load(s.base, signing, duration=args.seconds, concurrency=args.connections,
+                             label="signing intents")
         sign_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(signed.requests, 1) * 1000
         confirmed = signed.statuses.get(303, 0)
         after = s.query("SELECT COUNT(*) FROM intents")[0][0]
@@ -103,10 +111,15 @@ def main() -> int:
     extra = max(0, rows - confirmed)
     print(f"  confirmed (303) {confirmed}  new intent rows {rows}  lost {lost}  "
           f"unconfirmed rows {extra}  doubled {doubled}  tally 'all/intents' {tally[0][0] if tally else 0}")
-    print(f"  booth page: {booth.rate / ceiling.rate:.1%} of the ceiling; target >= 1,500 req/s, p99 <= 60 ms")
-    print("  signing: target >= 500/s, p99 <= 200 ms, SQLite synchronous=FULL, zero lost, zero doubled")
-    ok = rows == confirmed and doubled == 0
-    return 0 if ok else 1
+    print(f"  booth page: {booth.rate / ceiling.rate:.1%} of the ceiling")
+    targets.check("booth page >= 1,500 req/s", booth.rate >= 1500, f"{booth.rate:,.0f} req/s")
+    targets.check("booth page p99 <= 60 ms", booth.p99_ms <= 60, f"{booth.p99_ms:.1f} ms")
+    targets.check("signing >= 500/s (SQLite synchronous=FULL)", signed.rate >= 500,
+                  f"{signed.rate:,.0f}/s")
+    targets.check("signing p99 <= 200 ms", signed.p99_ms <= 200, f"{signed.p99_ms:.1f} ms")
+    targets.require("zero lost, zero doubled", rows == confirmed and doubled == 0,
+                    f"lost {lost}, unconfirmed rows {extra}, doubled {doubled}")
+    return targets.finish()
 
 
 if __name__ == "__main__":

@@ -12,10 +12,14 @@ employer straight into the database, logs in as the demo employer and measures:
   of every row: time, size, and the worker's peak memory before and after;
 - nginx serving a 5 KB static file in the same run: the machine's ceiling.
 
-Loads target 127.0.0.1 only and stop by themselves.
-Run: .venv/bin/python bench/employer_list.py [EXTRA]   (default 20,000)"""
+Loads target 127.0.0.1 only and stop by themselves. No targets: it prints figures only (exit
+status 0, or 1 on a crash).
+
+    .venv/bin/python bench/employer_list.py [EXTRA] [--seconds 8] [--port P] [--nginx-port P]
+                                          # EXTRA defaults to 20,000"""
 from __future__ import annotations
 
+import argparse
 import http.client
 import random
 import re
@@ -29,7 +33,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import csrf_session, nginx_ceiling, site, wrk  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Targets,
+    csrf_session,
+    nginx_ceiling,
+    port_options,
+    site,
+    wait_for_idle,
+    wrk,
+)
 
 EXTRA = 20_000
 LOGIN, PASSWORD = "hr@demo.fairsite.cn", "demo-employer"
@@ -104,6 +116,7 @@ def get(base: str, path: str, cookie: str, **headers) -> tuple[int, bytes]:
 
 
 def export(base: str, cookie: str, token: str, fmt: str) -> tuple[float, int]:
+    wait_for_idle(f"the {fmt} export")
     conn = connect(base)
     body = urllib.parse.urlencode({"csrf_token": token, "format": fmt})
     t0 = time.perf_counter()
@@ -117,9 +130,15 @@ def export(base: str, cookie: str, token: str, fmt: str) -> tuple[float, int]:
     return seconds, len(data)
 
 
-def main() -> None:
-    extra = int(sys.argv[1]) if len(sys.argv) > 1 else EXTRA
-    with site(simulate=True) as s:
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("extra", type=int, nargs="?", default=EXTRA,
+                        help=f"intents to add for the demo employer (default {EXTRA:,})")
+    parser.add_argument("--seconds", type=float, default=8, help="each load under wrk (default 8)")
+    port_options(parser)
+    args = parser.parse_args()
+    extra = args.extra
+    with site(simulate=True, port=args.port) as s:
         employer_id = s.query("SELECT employer_id FROM users WHERE login = ?", (LOGIN,))[0][0]
         before = s.query("SELECT count(*) FROM intents WHERE employer_id = ?", (employer_id,))[0][0]
         add_intents(s.db_path, employer_id, extra)
@@ -132,6 +151,7 @@ def main() -> None:
 
         print(f"fairsite employer list bench: demo employer with {rows:,} intents")
         times = []
+        wait_for_idle("sequential rows fragments")
         for _ in range(50):
             t0 = time.perf_counter()
             status, body = get(s.base, "/employer/intents/rows", cookie, **{"HX-Request": "true"})
@@ -140,11 +160,12 @@ def main() -> None:
         print(f"{'rows fragment (100 of ' + format(rows, ',') + '), sequential':<38} "
               f"p50 {statistics.median(times):6.1f} ms   max {max(times):6.1f} ms")
         headers = {"Cookie": cookie, "HX-Request": "true"}
-        print(wrk(s.url("/employer/intents/rows"), duration=8, connections=16, headers=headers)
+        print(wrk(s.url("/employer/intents/rows"), duration=args.seconds, connections=16, headers=headers)
               .line("rows fragment, rendered (wrk)"))
         status, _ = get(s.base, f"/employer/intents/rows?v={version}", cookie, **{"HX-Request": "true"})
         assert status == 204, status
-        print(wrk(s.url(f"/employer/intents/rows?v={version}"), duration=8, connections=64, headers=headers)
+        print(wrk(s.url(f"/employer/intents/rows?v={version}"), duration=args.seconds, connections=64,
+                  headers=headers)
               .line("refresh check, unchanged (204)"))
 
         peak0 = worker_peak_kb(s.proc.pid)
@@ -158,8 +179,10 @@ def main() -> None:
         print(f"{'xlsx export, write-only':<38} {rows:,} rows in {seconds:5.2f} s "
               f"({rows / seconds:,.0f} rows/s), {size / 1e6:.1f} MB; worker peak RSS "
               f"{peak1 / 1024:.0f} -> {peak2 / 1024:.0f} MB")
-    print(nginx_ceiling().line("nginx 5 KB static (ceiling)"))
+    print(nginx_ceiling(duration=min(args.seconds, 5), port=args.nginx_port)
+          .line("nginx 5 KB static (ceiling)"))
+    return Targets().finish()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,11 +11,17 @@ time from the host's request to the new card arriving.
     VIEWERS=2000 ROUNDS=2 .venv/bin/python bench/live_viewers.py
     WORKERS=2 REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/live_viewers.py
                                                        # two workers, events through Redis
+    .venv/bin/python bench/live_viewers.py --viewers 2000 --rounds 2 --port 8100
+                                                       # the same settings as options
+
+Targets: every viewer connected, at <= 30 KB of worker memory per stream; in every round the new
+card reaches every viewer within 1 s, median <= 500 ms. Exit status: 0 met, 3 missed, 1 a crash.
 
 Bounded: connecting gives up after 180 s, each round after 10 s; everything stops by itself.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -31,7 +37,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import csrf_session, nginx_ceiling, site  # noqa: E402
+from bench.harness import (  # noqa: E402
+    Targets,
+    csrf_session,
+    nginx_ceiling,
+    port_options,
+    site,
+    wait_for_idle,
+)
 
 SESSION_ID = 1
 
@@ -165,16 +178,30 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def main() -> None:
-    n = int(os.environ.get("VIEWERS", "10000"))
-    rounds = int(os.environ.get("ROUNDS", "3"))
-    workers = int(os.environ.get("WORKERS", "1"))
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--viewers", type=int, default=int(os.environ.get("VIEWERS", "10000")),
+                        help="viewer streams to open (default: $VIEWERS, else 10,000)")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")),
+                        help='times "now presenting" moves on (default: $ROUNDS, else 3)')
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")),
+                        help="gunicorn workers (default: $WORKERS, else 1)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
+                        help="pub/sub through this Redis (default: $REDIS_URL, else in-process)")
+    parser.add_argument("--seconds", type=float, default=5,
+                        help="each wrk run of the nginx ceiling (default 5)")
+    port_options(parser)
+    args = parser.parse_args()
+    n, rounds, workers = args.viewers, args.rounds, args.workers
+    targets = Targets()
     env = {"FAIRSITE_WORKERS": str(workers), "FAIRSITE_SSE_HEARTBEAT": "15"}
-    if os.environ.get("REDIS_URL"):
-        env.update(FAIRSITE_REDIS_URL=os.environ["REDIS_URL"],
+    if args.redis_url:
+        env.update(FAIRSITE_REDIS_URL=args.redis_url,
                    FAIRSITE_PUBSUB_PREFIX=f"fairsite-bench-{os.getpid()}")
     raise_nofile(n + 500)
-    with site(env=env) as s:
+    medians: list[float] = []
+    late: list[int] = []  # per round: connected viewers whose card did not come within 1 s
+    with site(env=env, port=args.port) as s:
         port = int(s.base.rsplit(":", 1)[1])
         host = Host(s.base)
         host.post(f"/live/{SESSION_ID}/start")
@@ -198,6 +225,7 @@ def main() -> None:
             print(f"worker RSS                   {rss_before / 1024:.0f} MB before, "
                   f"{rss_after / 1024:.0f} MB with the streams open: {per_stream:.1f} KB per stream")
             for r in range(rounds):
+                wait_for_idle(f"round {r + 1}")
                 client.stdin.write("arm\n")
                 client.stdin.flush()
                 assert client.stdout.readline().strip() == "armed"
@@ -209,6 +237,8 @@ def main() -> None:
                 arrivals = json.loads(line.split(" ", 1)[1])
                 lat = sorted((a - t0) * 1000 for a in arrivals)
                 within = sum(1 for x in lat if x <= 1000)
+                late.append(connected - within)
+                medians.append(statistics.median(lat) if lat else float("inf"))
                 if lat:
                     print(f"round {r + 1}: new card at {len(lat):,}/{connected:,} viewers; "
                           f"median {statistics.median(lat):.0f} ms, p99 {lat[int(len(lat) * .99) - 1]:.0f} ms, "
@@ -223,11 +253,18 @@ def main() -> None:
                 client.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 client.kill()
-    print(nginx_ceiling().line("nginx 5 KB static (the ceiling)"))
+    print(nginx_ceiling(duration=min(args.seconds, 5), port=args.nginx_port).line("nginx 5 KB static (the ceiling)"))
+    targets.check(f"all {n:,} viewers connected", connected == n, f"{connected:,} connected, {failed} failed")
+    targets.check("<= 30 KB of worker memory per stream", per_stream <= 30, f"{per_stream:.1f} KB")
+    targets.check("every viewer's card within 1 s, every round", rounds > 0 and not any(late),
+                  "late or missing per round: " + ", ".join(f"{x:,}" for x in late))
+    targets.check("median <= 500 ms, every round", rounds > 0 and max(medians) <= 500,
+                  "medians " + ", ".join(f"{m:.0f} ms" for m in medians))
+    return targets.finish()
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
         asyncio.run(run_client(int(sys.argv[2]), int(sys.argv[3])))
     else:
-        main()
+        sys.exit(main())
