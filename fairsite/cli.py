@@ -21,7 +21,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("init")
     def init_command() -> None:
         """Create or upgrade the database schema."""
-        upgrade()
+        upgrade(revision="heads")
         click.echo("数据库已就绪。")
 
     @app.cli.command("create-organiser")

@@ -12,6 +12,7 @@ from datetime import date, time
 from itertools import count
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -45,10 +46,8 @@ def base_config(database_url: str) -> dict:
 
 def _migrate(url: str, tmp_dir) -> None:
     app = create_app({**base_config(url), "SERVER_NAME": None})
-    from flask_migrate import upgrade
-
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
 
 
