@@ -1,9 +1,10 @@
 """The database below the ORM: SQLite pragmas, BEGIN IMMEDIATE for writes that read first,
 and the one plain-SQL runner.
 
-The runner executes on the request's own connection (the ORM session's), inside its
-transaction: a request never holds two pooled connections, so a burst cannot deadlock the
-pool. SQL is written with :name parameters; SQLAlchemy compiles each statement once per
+The runner executes on the ORM session's connection when the session has a transaction
+open (a write, or a read that began one), else on a connection borrowed for that one statement:
+a request never holds two pooled connections at once, so a burst cannot deadlock the pool.
+Writes go through it only inside write_transaction (or group_commit), never on their own. SQL is written with :name parameters; SQLAlchemy compiles each statement once per
 dialect into the driver's own paramstyle, and the driver binds the values."""
 from __future__ import annotations
 
@@ -71,28 +72,37 @@ def _compiled(sql: str, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
     return compiled.string, (tuple(compiled.positiontup) if compiled.positional else None)
 
 
-def _execute(sql: str, params: dict | None):
-    connection = db.session.connection()
-    statement, order = _compiled(sql, connection.dialect)
+@contextmanager
+def _cursor(sql: str, params: dict | None) -> Iterator:
+    """A cursor that has run `sql`. Inside the session's transaction it runs on the session's
+    connection; otherwise it borrows a pooled connection for this one statement and gives it
+    back at once. Either way the request holds at most one connection at any moment."""
+    session = db.session()
+    if session.in_transaction():
+        connection = session.connection()
+        dialect, dbapi, borrowed = connection.dialect, connection.connection.dbapi_connection, None
+    else:
+        dialect, borrowed = db.engine.dialect, db.engine.raw_connection()
+        dbapi = borrowed
+    statement, order = _compiled(sql, dialect)
     params = params or {}
-    cursor = connection.connection.dbapi_connection.cursor()
-    cursor.execute(statement, [params[name] for name in order] if order is not None else params)
-    return cursor
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(statement, [params[name] for name in order] if order is not None else params)
+        yield cursor
+    finally:
+        cursor.close()
+        if borrowed is not None:
+            borrowed.close()  # back to the pool (rolled back there)
 
 
 def fetch_one(sql: str, params: dict | None = None):
     """The first row of `sql` (or None), by plain DB-API on the request's connection: a tenth
     of the ORM's cost, which matters on the pages every scan and every signing runs."""
-    cursor = _execute(sql, params)
-    try:
+    with _cursor(sql, params) as cursor:
         return cursor.fetchone()
-    finally:
-        cursor.close()
 
 
 def fetch_all(sql: str, params: dict | None = None) -> list:
-    cursor = _execute(sql, params)
-    try:
+    with _cursor(sql, params) as cursor:
         return cursor.fetchall()
-    finally:
-        cursor.close()
