@@ -72,24 +72,61 @@ def stop_server(proc: subprocess.Popen, env: dict) -> None:
     drop_database(env["FAIRSITE_DATABASE_URL"])
 
 
+_demo_templates: dict[tuple[str, bool], str] = {}
+
+
+def _demo_template(backend: str, simulate: bool) -> str:
+    """A database migrated and loaded with the demo once per run (and backend): `flask init` and
+    `flask demo` take ~20 s, so each server starts from a copy instead."""
+    key = (backend, simulate)
+    if key not in _demo_templates:
+        import tempfile
+
+        url = fresh_database(backend, Path(tempfile.mkdtemp(prefix="fairsite-e2e-template-")))
+        env = {**os.environ, "FLASK_APP": "fairsite.app", "FAIRSITE_SECRET_KEY": "e2e-secret",
+               "FAIRSITE_DATABASE_URL": url, "FAIRSITE_SITE_ADDRESS": "http://127.0.0.1"}
+        flask = venv_bin("flask")
+        subprocess.run([flask, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+        demo = [flask, "demo"] + (["--simulate-day"] if simulate else [])
+        subprocess.run(demo, env=env, cwd=ROOT, check=True, capture_output=True)
+        _demo_templates[key] = url
+    return _demo_templates[key]
+
+
+def demo_database(backend: str, tmp: Path, simulate: bool = False) -> str:
+    """A database of its own for one server, holding the demo fair."""
+    template = _demo_template(backend, simulate)
+    if backend == "sqlite":
+        path = tmp / "e2e.sqlite"
+        shutil.copy(template.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}"
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"fairsite_e2e_{os.getpid()}_{free_port()}"
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
+    url = engine.url.set(database=name).render_as_string(hide_password=False)
+    engine.dispose()
+    return url
+
+
 def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = None,
                  backend: str = "sqlite"):
-    """Migrate a fresh database, load the demo and serve it with gunicorn. Returns
-    (process, base_url, env); stop it with stop_server(process, env)."""
+    """Serve a fresh copy of the demo database with gunicorn. Returns (process, base_url, env);
+    stop it with stop_server(process, env)."""
     port = free_port()
     env = {
         **os.environ,
         "FLASK_APP": "fairsite.app",
         "FAIRSITE_SECRET_KEY": "e2e-secret",
-        "FAIRSITE_DATABASE_URL": fresh_database(backend, tmp),
+        "FAIRSITE_DATABASE_URL": demo_database(backend, tmp, simulate),
         "FAIRSITE_BIND": f"127.0.0.1:{port}",
+        "FAIRSITE_SITE_ADDRESS": f"http://127.0.0.1:{port}",
         "FAIRSITE_SSE_HEARTBEAT": "5",
         **(extra_env or {}),
     }
-    flask = venv_bin("flask")
-    subprocess.run([flask, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
-    demo = [flask, "demo"] + (["--simulate-day"] if simulate else [])
-    subprocess.run(demo, env=env, cwd=ROOT, check=True, capture_output=True)
     log = open(tmp / f"gunicorn-{port}.log", "w")
     proc = subprocess.Popen(
         [venv_bin("gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"],
@@ -107,6 +144,14 @@ def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = 
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError(f"gunicorn did not start: see {log.name}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_demo_templates():
+    yield
+    for url in _demo_templates.values():
+        drop_database(url)
+    _demo_templates.clear()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -142,6 +187,20 @@ def _context(browser, viewport: dict, **kw):
             context.external_requests.append(request.url)
 
     context.on("request", watch)
+    # Anything the Content-Security-Policy blocked (an inline script or style, eval, a frame)
+    # shows in Chromium's console, or as htmx's evalDisallowedError: it fails the test. (Give
+    # wait_for_function a function, "() => ...": Playwright evals an expression in the page,
+    # which the policy refuses.)
+    context.csp_errors = []
+
+    def blocked(text: str) -> None:
+        if "Content Security Policy" in text or "evalDisallowedError" in text:
+            context.csp_errors.append(text)
+
+    context.on("page", lambda page: (
+        page.on("console", lambda msg: blocked(msg.text) if msg.type == "error" else None),
+        page.on("pageerror", lambda error: blocked(str(error))),
+    ))
     return context
 
 
@@ -150,6 +209,7 @@ def phone(browser):
     context = _context(browser, PHONE, is_mobile=True, has_touch=True)
     yield context
     assert context.external_requests == []
+    assert context.csp_errors == []
     context.close()
 
 
@@ -158,6 +218,7 @@ def tablet(browser):
     context = _context(browser, TABLET)
     yield context
     assert context.external_requests == []
+    assert context.csp_errors == []
     context.close()
 
 
@@ -166,6 +227,7 @@ def laptop(browser):
     context = _context(browser, {"width": 1366, "height": 900})
     yield context
     assert context.external_requests == []
+    assert context.csp_errors == []
     context.close()
 
 
