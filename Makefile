@@ -16,10 +16,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
-# A random secret key, written once; the app refuses to start with the default one.
+# A random secret key and this machine's address, written once: the app refuses to start with
+# the default key or without SITE_ADDRESS (the address QR codes and share links carry).
 instance/config.py:
 	mkdir -p instance
 	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	echo 'SITE_ADDRESS = "http://127.0.0.1:8000"' >> $@
 
 demo: install instance/config.py
 	$(BIN)/flask init

@@ -164,6 +164,7 @@ def site(*, simulate: bool = False, env: dict | None = None, keep: bool = False,
         "FAIRSITE_SECRET_KEY": "bench-secret-" + os.urandom(8).hex(),
         "FAIRSITE_DATABASE_URL": f"sqlite:///{db_path}",
         "FAIRSITE_BIND": f"127.0.0.1:{port}",
+        "FAIRSITE_SITE_ADDRESS": f"http://127.0.0.1:{port}",
         **(env or {}),
     }
     flask = _bin("flask")

@@ -194,7 +194,9 @@ def main() -> int:
     args = parser.parse_args()
     n, rounds, workers = args.viewers, args.rounds, args.workers
     targets = Targets()
-    env = {"FAIRSITE_WORKERS": str(workers), "FAIRSITE_SSE_HEARTBEAT": "15"}
+    # Every simulated viewer comes from 127.0.0.1: lift the per-address stream cap.
+    env = {"FAIRSITE_WORKERS": str(workers), "FAIRSITE_SSE_HEARTBEAT": "15",
+           "FAIRSITE_SSE_STREAMS_PER_ADDRESS": "0"}
     if args.redis_url:
         env.update(FAIRSITE_REDIS_URL=args.redis_url,
                    FAIRSITE_PUBSUB_PREFIX=f"fairsite-bench-{os.getpid()}")

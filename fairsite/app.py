@@ -5,16 +5,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template
 from flask_babel import lazy_gettext as _l
 from gevent import sleep
+from werkzeug.exceptions import HTTPException
 
 # The top floor: the only module that knows every domain. Models first (every table in the
 # metadata), then each audience's blueprint, by name.
 from fairsite import config as default_config
-from fairsite import pubsub, sql, urls, web
+from fairsite import headers, pubsub, sql, urls, web
 from fairsite.accounts import models as _accounts_models  # noqa: F401
 from fairsite.accounts import public as accounts_public
+from fairsite.audit import manage as audit_manage
+from fairsite.audit import models as _audit_models  # noqa: F401
+from fairsite.audit.service import RedactPhones
 from fairsite.booths import employer as booths_employer
 from fairsite.booths import manage as booths_manage
 from fairsite.booths import models as _booths_models  # noqa: F401
@@ -22,6 +26,7 @@ from fairsite.booths import public as booths_public
 from fairsite.booths.service import booth_qr, booth_url, poster_vacancies
 from fairsite.cli import register_cli
 from fairsite.employers import employer as employers_employer
+from fairsite.employers import manage as employers_manage
 from fairsite.employers import models as _employers_models  # noqa: F401
 from fairsite.employers import public as employers_public
 from fairsite.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
@@ -38,6 +43,8 @@ from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES
 from fairsite.live import manage as live_manage
 from fairsite.live import models as _live_models  # noqa: F401
 from fairsite.live import public as live_public
+from fairsite.live.service import embed_origins
+from fairsite.numbers import IdConverter
 from fairsite.qr import public as qr_public
 from fairsite.tallies import manage as tallies_manage
 from fairsite.tallies import models as _tallies_models  # noqa: F401
@@ -48,7 +55,7 @@ from fairsite.vacancies.models import CATEGORIES, EDUCATION
 
 BLUEPRINTS = (
     accounts_public.bp,
-    employers_public.bp, employers_employer.bp,
+    employers_public.bp, employers_employer.bp, employers_manage.bp,
     fairs_public.bp, fairs_manage.bp,
     booths_public.bp, booths_employer.bp, booths_manage.bp,
     vacancies_employer.bp,
@@ -56,7 +63,13 @@ BLUEPRINTS = (
     live_public.bp, live_manage.bp,
     qr_public.bp,
     tallies_manage.bp,
+    audit_manage.bp,
 )
+
+# Public pages showing one person's data: never stored by a browser or proxy (nor is any
+# staff page: fairsite/headers.py).
+PRIVATE_ENDPOINTS = ("intents.me", "intents.withdraw", "intents.delete_me", "intents.sign",
+                     "intents.done", "employers.register")
 
 ENV_PREFIX = "FAIRSITE_"
 
@@ -83,6 +96,9 @@ def _load_config(app: Flask, test_config: dict | None) -> None:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # A failed statement's error (logged, or shown by a debugger) must not quote its
+    # parameters: they hold attendees' names and phone numbers.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("hide_parameters", True)
     redis_url = app.config.get("REDIS_URL") or ""
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     if (
@@ -105,6 +121,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _load_config(app, test_config)
+    # Every <int:...> in a route is an id: ASCII digits within the columns' range, so an id
+    # like 2147483648 or "١٢" is a 404 before any query (set before the routes are added).
+    app.url_map.converters["int"] = IdConverter
 
     sql.init_app(app)
     db.init_app(app)
@@ -119,6 +138,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limiter.init_app(app)
     pubsub.init_app(app)
     urls.init_app(app)
+    headers.init_app(app, frame_src=embed_origins(), private_endpoints=PRIVATE_ENDPOINTS)
     web.init_app(app)
 
     app.jinja_env.globals.update(
@@ -131,6 +151,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     _register_errors(app)
+    # No phone number in the log, whatever an error message quotes (PostgreSQL's DETAIL
+    # repeats the row it refused).
+    app.logger.addFilter(RedactPhones())
     _share_the_worker(app)
     register_cli(app)
     return app
@@ -147,16 +170,53 @@ def _share_the_worker(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    def page(code: int, title, message):
-        def handler(_error):
-            return render_template(
-                "errors/error.html", code=code, title=title, message=message
-            ), code
+    def page(code: int | None, title, message):
+        def handler(error):
+            # A failed statement leaves PostgreSQL's transaction aborted: the page itself
+            # (the logged-in user, the menu) would fail in it.
+            _rollback(app)
+            status = code or error.code
+            html = render_template("errors/error.html", code=status, title=title, message=message)
+            # What the error says besides its page: a 405's Allow, a 416's Content-Range...
+            headers = error.get_headers() if isinstance(error, HTTPException) else []
+            return html, status, [(k, v) for k, v in headers if k.lower() != "content-type"]
 
         return handler
 
     app.register_error_handler(400, page(400, _l("请求有误"), _l("页面已过期或提交的内容有误，请返回重试。")))
     app.register_error_handler(403, page(403, _l("无权访问"), _l("您没有权限查看这个页面。")))
     app.register_error_handler(404, page(404, _l("页面不存在"), _l("您要找的页面不存在，或已被删除。")))
+    app.register_error_handler(405, page(405, _l("不能这样打开"), _l("这个地址不能直接打开，请返回上一页，用页面上的按钮操作。")))
+    app.register_error_handler(413, page(413, _l("提交的内容太多"), _l("提交的内容太长了，请删减后再试。")))
     app.register_error_handler(429, page(429, _l("操作太频繁"), _l("您的操作太频繁了，请稍后再试。")))
-    app.register_error_handler(500, page(500, _l("出错了"), _l("服务器出了点问题，请稍后再试。")))
+    # Any other HTTP error (416 for a Range past the end, 415...): the same page in general
+    # words, instead of Werkzeug's English one.
+    client_error = page(None, _l("请求有误"), _l("这个请求无法处理，请返回上一页重试。"))
+    server_trouble = page(None, _l("出错了"), _l("服务器出了点问题，请稍后再试。"))
+
+    def any_other(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return (client_error if error.code < 500 else server_trouble)(error)
+
+    app.register_error_handler(HTTPException, any_other)
+    server_error = page(500, _l("出错了"), _l("服务器出了点问题，请稍后再试。"))
+
+    def last_resort(error):
+        """The 500 page must not fail in its turn (a dead database, a broken template)."""
+        try:
+            return server_error(error)
+        except Exception:
+            app.logger.exception("The error page failed")
+            return Response(str(_l("服务器出了点问题，请稍后再试。")), 500,
+                            mimetype="text/plain")
+
+    app.register_error_handler(500, last_resort)
+
+
+def _rollback(app: Flask) -> None:
+    try:
+        db.session.rollback()
+    except Exception:
+        app.logger.warning("Rollback before an error page failed", exc_info=True)
+        db.session.remove()

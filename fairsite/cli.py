@@ -1,9 +1,9 @@
-"""Command-line tasks: init (migrate), demo, create-organiser, backup."""
+"""Command-line tasks: init (migrate), demo, create-organiser, backup, purge (retention)."""
 from __future__ import annotations
 
 import shutil
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -12,9 +12,13 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from fairsite.accounts.models import ORGANISER, User
+from fairsite.audit import service as audit
+from fairsite.clock import utcnow
 from fairsite.demo import build_demo
 from fairsite.demo import simulate_day as simulate
 from fairsite.extensions import db
+from fairsite.intents.service import PURGE_BATCH, expired_attendees, purge_attendees
+from fairsite.sql import write_transaction
 
 
 def register_cli(app: Flask) -> None:
@@ -38,6 +42,8 @@ def register_cli(app: Flask) -> None:
         elif user.role != ORGANISER:
             raise click.ClickException("这个账号属于企业，不能用作主办方账号。")
         user.set_password(password)
+        db.session.flush()
+        audit.record("account.create", "user", user.id, f"organiser {name}")
         db.session.commit()
         click.echo(f"主办方账号 {login} 已就绪。")
 
@@ -52,6 +58,28 @@ def register_cli(app: Flask) -> None:
         click.echo("演示账号：")
         for role, login, password in logins:
             click.echo(f"  {role}: {login} / {password}")
+
+    @app.cli.command("purge")
+    @click.option("--days", type=click.IntRange(min=1), default=None,
+                  help="Keep this many days instead of PERSONAL_DATA_RETENTION_DAYS.")
+    def purge_command(days: int | None) -> None:
+        """Erase the personal data of attendees whose last fair or intent is older than the
+        retention period. Their intents stay, anonymous: reports and tallies still add up."""
+        days = days or int(current_app.config["PERSONAL_DATA_RETENTION_DAYS"])
+        if days < 1:
+            raise click.ClickException("PERSONAL_DATA_RETENTION_DAYS 必须至少为 1 天。")
+        cutoff = utcnow() - timedelta(days=days)
+        total = 0
+        while True:
+            # A batch per transaction: SQLite's other writers wait only for one batch.
+            with write_transaction():
+                ids = expired_attendees(cutoff)
+                total += purge_attendees(ids)
+            if len(ids) < PURGE_BATCH:
+                break
+        with write_transaction():
+            audit.record("attendees.purge", "attendee", None, f"n={total} days={days}")
+        click.echo(f"已清除 {total} 位求职者的个人信息（最后一次参加招聘会或登记意向已超过 {days} 天）。")
 
     @app.cli.command("backup")
     def backup_command() -> None:

@@ -12,7 +12,7 @@ from fairsite.accounts.models import EMPLOYER, ORGANISER, User
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.clock import CST, utcnow
 from fairsite.employers.credit_code import CHARSET, make_credit_code
-from fairsite.employers.models import Employer
+from fairsite.employers.models import APPROVED, Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
 from fairsite.intents.models import Intent
@@ -148,6 +148,7 @@ def build_demo() -> list[tuple[str, str, str]]:
             contact_name=rng.choice(SURNAMES) + rng.choice(["经理", "主管", "女士", "先生"]),
             contact_phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
             description=f"本地{industry}企业，长期招聘，欢迎家乡人回家就业。",
+            status=APPROVED, approved_at=utcnow(),  # the bureau invited them: approved
         ))
     db.session.add_all(employers)
 

@@ -1,8 +1,9 @@
 """The one place that reads htmx request headers: render a whole page or just its fragment,
-answer writes the htmx way or the plain-form way, render what every viewer shares, and the
-template filters every page uses."""
+answer writes the htmx way or the plain-form way, render what every viewer shares, name
+downloads safely, and the template filters every page uses."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import Flask, Response, redirect, render_template, request
@@ -71,6 +72,17 @@ def render_shared(template: str, csrf_token: str = "", **context) -> str:
     )
 
 
+# What must not reach a Content-Disposition file name: control characters (CR/LF end the
+# header), quotes, path separators, characters Windows refuses, bidi and zero-width marks.
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+')
+
+
+def download_name(stem: str, extension: str, max_length: int = 80) -> str:
+    """A safe file name for a download, from text people typed (a fair's title...)."""
+    cleaned = " ".join(_UNSAFE_IN_NAME.sub("_", stem).split())[:max_length].strip(" ._")
+    return f"{cleaned or 'download'}.{extension}"
+
+
 def money(value: int | float | None) -> str:
     if value is None:
         return ""
@@ -86,6 +98,8 @@ def pay_range(vacancy) -> str:
 def mask_phone(phone: str | None) -> str:
     if not phone or len(phone) < 7:
         return phone or ""
+    if phone[0] not in "0123456789":
+        return ""  # an erased attendee's placeholder ("x" and the id) is no number to show
     return f"{phone[:3]}****{phone[-4:]}"
 
 

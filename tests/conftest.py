@@ -72,6 +72,7 @@ def pg_database():
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
     _migrate(url, None)
+    _keep_seeds(url)
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -93,7 +94,30 @@ def database_url(request, tmp_path):
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
                 "AND tablename != 'alembic_version'"))]
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            _restore_seeds(conn, url)
         engine.dispose()
+
+
+# Tables the migrations fill (the default video platforms): what the migrations put there is
+# put back after each PostgreSQL test's TRUNCATE, as each SQLite test starts from the template.
+SEEDED_TABLES = ("stream_hosts",)
+_seeds: dict[str, dict[str, list[dict]]] = {}
+
+
+def _keep_seeds(url: str) -> None:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        _seeds[url] = {t: [dict(r._mapping) for r in conn.execute(text(f"SELECT * FROM {t}"))]
+                       for t in SEEDED_TABLES}
+    engine.dispose()
+
+
+def _restore_seeds(conn, url: str) -> None:
+    for table, rows in _seeds.get(url, {}).items():
+        if rows:
+            columns = list(rows[0])
+            conn.execute(text(f"INSERT INTO {table} ({', '.join(columns)}) "
+                              f"VALUES ({', '.join(':' + c for c in columns)})"), rows)
 
 
 @pytest.fixture
@@ -158,7 +182,7 @@ def make_employer(app):
         n = next(_seq)
         employer = Employer(**{"name": f"测试电子科技有限公司{n}", "credit_code": make_credit_code(f"915111000000{n:05d}"),
                                "industry": "电子制造", "contact_name": "王经理",
-                               "contact_phone": "13800138000", **kw})
+                               "contact_phone": "13800138000", "status": "approved", **kw})
         db.session.add(employer)
         db.session.commit()
         return employer

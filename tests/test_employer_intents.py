@@ -7,8 +7,8 @@ import pytest
 from openpyxl import load_workbook
 
 from fairsite import pubsub
+from fairsite.audit.models import AuditEntry
 from fairsite.extensions import db
-from fairsite.intents.models import AccessLog
 from fairsite.intents.service import withdraw
 
 
@@ -89,8 +89,8 @@ def test_employer_reveal_shows_number_and_logs_without_it(hx, client, booth, sig
     intent = sign(booth, phone="13812345678")
     body = hx.post(f"/employer/intents/{intent.id}/reveal").get_data(as_text=True)
     assert "13812345678" in body and 'href="tel:13812345678"' in body
-    logs = db.session.query(AccessLog).all()
-    assert [(log.action, log.intent_id) for log in logs] == [("reveal", intent.id)]
+    logs = db.session.query(AuditEntry).all()
+    assert [(log.action, log.obj_type, log.obj_id) for log in logs] == [("phone.reveal", "intent", intent.id)]
     assert all("13812345678" not in (log.detail or "") for log in logs)
     # The list itself still masks it; without JavaScript the reveal answers with the list.
     assert "13812345678" not in client.get("/employer/intents").get_data(as_text=True)
@@ -103,7 +103,7 @@ def test_employer_reveal_of_withdrawn_is_refused(hx, booth, sign):
     withdraw(intent.id, intent.attendee_id)
     body = hx.post(f"/employer/intents/{intent.id}/reveal").get_data(as_text=True)
     assert "已撤回" in body and "13800138000" not in body and "显示号码" not in body
-    assert db.session.query(AccessLog).count() == 0
+    assert db.session.query(AuditEntry).count() == 0
 
 
 def test_employer_rows_answers_204_until_something_changes(hx, booth, sign):
@@ -149,8 +149,8 @@ def test_employer_export_xlsx_reads_back(client, booth, sign):
     assert by_name["王小明"][1] == "13800138000" and by_name["王小明"][2] == "返乡农民工"
     assert by_name["王小明"][9] == "待联系"
     assert "'=HYPERLINK(1)" in by_name  # not a live formula
-    log = db.session.query(AccessLog).one()
-    assert log.action == "export" and "xlsx" in log.detail and "rows=2" in log.detail
+    log = db.session.query(AuditEntry).one()
+    assert log.action == "intents.export" and "xlsx" in log.detail and "rows=2" in log.detail
     assert "13800138000" not in log.detail
 
 

@@ -2,6 +2,7 @@
 from flask import g
 
 from fairsite.accounts.models import User
+from fairsite.audit.models import AuditEntry
 from fairsite.booths.models import Booth
 from fairsite.extensions import db
 from tests.conftest import PASSWORD
@@ -71,6 +72,8 @@ def test_staff_adds_second_login_for_same_employer(client, login_as):
     assert response.status_code == 303
     added = db.session.query(User).filter_by(login="booth@firm.cn").one()
     assert added.employer_id == user.employer_id and added.role == "employer"
+    entry = db.session.query(AuditEntry).filter_by(action="account.create").one()
+    assert (entry.user_id, entry.obj_id) == (user.id, added.id)  # the audit log says who added whom
     # The colleague can log in and sees the same employer.
     client.post("/logout")
     g.pop("_login_user", None)  # the tests share one app context across requests

@@ -356,8 +356,9 @@ def test_show_page_polls_only_when_sse_is_not_open(client, make_session):
     session = make_session(1)
     page = client.get(f"/live/{session.id}").get_data(as_text=True)
     assert f'sse-connect="/live/{session.id}/events"' in page
-    assert 'hx-trigger="every 3s [window.fsLivePoll]"' in page
-    assert "htmx:sseOpen" in page
+    # static/js/fairsite.js sends fs:poll every 3 s while the stream is not open.
+    assert 'hx-trigger="fs:poll" data-poll-offline="3000"' in page
+    assert "js/fairsite.js" in page
 
 
 # --- sharing ------------------------------------------------------------------------------
@@ -450,3 +451,139 @@ def test_host_events_tell_the_console_when_counts_move(app, client, hx, login_as
     events.intent_changed(None, session.id)  # what a signing from the viewer page does after its commit
     assert "event: tally" in next(chunks)
     response.close()
+
+
+# --- the video platforms stream links may go to ------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/live/1",
+    "https://live.douyin.com.evil.example/1",
+    "https://live.douyin.com@evil.example/1",
+    "https://evil.example\\@live.douyin.com/1",
+    "https://live.douyin.com:8443/1",
+    "https://ｌｉｖｅ.douyin.com/1",
+])
+def test_create_refuses_a_stream_link_to_a_platform_not_on_the_list(client, login_as, url):
+    login_as(ORGANISER)
+    response = client.post("/live/new", data={"title": "直播", "fair_id": "0", "stream_url": url})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "不在主办方允许的直播平台名单上" in body or "普通网址" in body
+    assert db.session.scalar(select(LiveSession)) is None
+
+
+def test_platforms_lists_the_default_platforms(client, login_as):
+    login_as(ORGANISER)
+    assert 'href="/live/manage/platforms"' in client.get("/live/manage").get_data(as_text=True)
+    page = client.get("/live/manage/platforms").get_data(as_text=True)
+    for host in ("live.douyin.com", "v.kuaishou.com", "channels.weixin.qq.com", "live.bilibili.com",
+                 "v.qq.com", "www.huya.com", "www.douyu.com"):
+        assert host in page
+
+
+def test_platforms_edit_changes_which_links_are_accepted(client, login_as):
+    login_as(ORGANISER)
+    response = client.post("/live/manage/platforms", data={
+        "hosts": "LIVE.example.cn\n\n  https://v.douyin.com/abc/  \nlive.example.cn",
+    }, follow_redirects=True)
+    assert "共 2 个平台域名" in response.get_data(as_text=True)
+    ok = client.post("/live/new", data={"title": "新平台直播", "fair_id": "0",
+                                        "stream_url": "https://live.example.cn/room/8"})
+    assert ok.status_code == 303
+    refused = client.post("/live/new", data={"title": "抖音直播", "fair_id": "0",
+                                             "stream_url": "https://live.douyin.com/1"})
+    assert "“live.douyin.com”不在主办方允许的直播平台名单上" in refused.get_data(as_text=True)
+    assert "live.example.cn、v.douyin.com" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hosts", ["live.douyin.com\nnot a host", "javascript:alert(1)", "http://[::1"])
+def test_platforms_bad_line_is_explained_and_changes_nothing(client, login_as, hosts):
+    login_as(ORGANISER)
+    response = client.post("/live/manage/platforms", data={"hosts": hosts})
+    assert response.status_code == 422
+    assert "不是域名" in response.get_data(as_text=True)
+    assert "www.douyu.com" in client.get("/live/manage/platforms").get_data(as_text=True)
+
+
+def test_platforms_is_for_organisers_only(client, login_as):
+    for method in ("GET", "POST"):
+        response = client.open("/live/manage/platforms", method=method, data={"hosts": "evil.example"})
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login_as(EMPLOYER)
+    for method in ("GET", "POST"):
+        assert client.open("/live/manage/platforms", method=method, data={"hosts": "evil.example"}).status_code == 404
+
+
+def test_show_never_links_a_platform_taken_off_the_list(client, login_as, make_session):
+    session = make_session(1, stream_url="https://player.bilibili.com/player.html?bvid=BV1x")
+    assert "player.bilibili.com" in client.get(f"/live/{session.id}").get_data(as_text=True)
+    login_as(ORGANISER)
+    client.post("/live/manage/platforms", data={"hosts": "live.douyin.com"})
+    page = client.get(f"/live/{session.id}").get_data(as_text=True)
+    assert "player.bilibili.com" not in page and "<iframe" not in page and "打开直播间观看" not in page
+
+
+def test_show_never_links_a_stored_link_to_another_host(client, make_session):
+    # Saved before the list existed (or written around the form): still never linked.
+    session = make_session(1, stream_url="https://evil.example/live")
+    page = client.get(f"/live/{session.id}").get_data(as_text=True)
+    assert "evil.example" not in page
+
+
+# --- organisers take a session down (下线) -----------------------------------------------------
+
+def test_take_down_hides_the_session_from_the_public_and_bring_back_restores_it(app, client, hx, login_as, make_session):
+    from flask import g
+
+    session = make_session(2)
+    vacancy_id = item_ids(session)[0]
+    login_as(ORGANISER)
+    hx.post(f"/live/{session.id}/start")
+    hx.post(f"/live/{session.id}/present", data={"step": "next"})
+    public = app.test_client()
+    public_urls = (f"/live/{session.id}", f"/l/{session.id}", f"/live/{session.id}/board",
+                   f"/live/{session.id}/events", f"/live/{session.id}/qr.png",
+                   f"/intents/sign?vacancy_id={vacancy_id}&live={session.id}")
+
+    response = client.post(f"/live/{session.id}/take-down", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "已下线" in page and "重新上线" in page
+    g.pop("_login_user", None)
+    for url in public_urls:
+        assert public.get(url).status_code == 404, url
+    g.pop("_login_user", None)  # the tests share one app context: back to the organiser
+    # Viewers still connected are told; the host console says so too.
+    card = next(m for m in pubsub.retained(f"live:{session.id}") if m.startswith("event: card"))
+    assert "本场直播已下线" in card and "岗位1" not in card
+    assert "已被主办方下线" in client.get(f"/live/{session.id}/host").get_data(as_text=True)
+
+    client.post(f"/live/{session.id}/bring-back")
+    g.pop("_login_user", None)
+    page = public.get(f"/live/{session.id}")
+    assert page.status_code == 200 and "岗位1" in page.get_data(as_text=True)
+    assert public.get(f"/live/{session.id}/board").status_code == 200
+    from fairsite.audit.models import AuditEntry
+
+    assert [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)
+            if e.action.startswith("live.")] == ["live.take_down", "live.bring_back"]
+
+
+def test_take_down_is_for_organisers_only(client, login_as, make_session, make_employer):
+    employer = make_employer()
+    session = make_session(1, employer=employer, employer_id=employer.id)
+    login_as(EMPLOYER, employer=employer)  # the employer's own session: still not its call
+    for action in ("take-down", "bring-back"):
+        assert client.post(f"/live/{session.id}/{action}").status_code == 404
+    db.session.expire_all()
+    assert not db.session.get(LiveSession, session.id).taken_down
+    assert "下线" not in client.get("/live/manage").get_data(as_text=True)
+
+
+def test_start_refuses_a_session_taken_down(client, hx, login_as, make_session):
+    session = make_session(1)
+    login_as(ORGANISER)
+    client.post(f"/live/{session.id}/take-down")
+    response = hx.post(f"/live/{session.id}/start")
+    assert "已被主办方下线，不能开始" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(LiveSession, session.id).status == "scheduled"

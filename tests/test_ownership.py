@@ -6,8 +6,9 @@ another employer's ids and sends anonymous visitors to log in; the employer-only
 import pytest
 
 from fairsite.accounts.models import User
+from fairsite.audit.models import AuditEntry
 from fairsite.extensions import db
-from fairsite.intents.models import AccessLog, Intent
+from fairsite.intents.models import Intent
 from fairsite.live.models import LiveItem, LiveSession
 from fairsite.vacancies.models import Vacancy
 
@@ -72,7 +73,7 @@ def test_every_employer_route_answers_404_for_another_employers_ids(app, client,
     db.session.expire_all()
     assert db.session.get(Intent, foreign["intent_id"]).status == "new"
     assert db.session.get(Vacancy, foreign["vacancy_id"]).is_open
-    assert db.session.query(AccessLog).count() == 0
+    assert db.session.query(AuditEntry).count() == 0
     assert db.session.get(User, foreign["user_id"]).active
     assert db.session.get(LiveSession, foreign["session_id"]).status == "scheduled"
 

@@ -1,9 +1,22 @@
-"""Staff accounts: organisers of the bureau and employers' staff."""
+"""Staff accounts: organisers of the bureau and employers' staff.
+
+A login's sessions are named by its `session_token` (Flask-Login's alternative id: the session
+cookie and the remember-me cookie carry it, never the row id). Logging out, changing the
+password or switching the login off draws a new token, so every copy of an old cookie stops
+working at once.
+
+Password hashing (scrypt, tens of milliseconds of CPU) runs in gevent's thread pool under a
+gevent worker, so the worker's other connections are served meanwhile; hashlib's scrypt
+releases the GIL while it works."""
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, TypeVar
 
+import gevent
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,12 +24,47 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from fairsite.clock import utcnow
 from fairsite.extensions import db
+from fairsite.group_commit import gevent_active
 
 if TYPE_CHECKING:
     from fairsite.employers.models import Employer
 
 ORGANISER = "organiser"
 EMPLOYER = "employer"
+T = TypeVar("T")
+
+
+def _off_the_loop(fn: Callable[..., T], *args) -> T:
+    """Run a CPU-heavy call in gevent's thread pool when gevent runs this worker (else here)."""
+    if gevent_active():
+        return gevent.get_hub().threadpool.apply(fn, args)
+    return fn(*args)
+
+
+def hash_password(password: str) -> str:
+    # scrypt is werkzeug's default: memory-hard, no extra dependency.
+    return _off_the_loop(generate_password_hash, password, "scrypt")
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    return _off_the_loop(check_password_hash, password_hash, password)
+
+
+@cache
+def _dummy_hash() -> str:
+    # Made on first use (not at import) with the same method and cost as real hashes.
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def check_unknown_login(password: str) -> bool:
+    """Spend the time a wrong password takes, for a login that does not exist or is switched
+    off, so the answer's timing does not tell which accounts exist. Always False."""
+    password_matches(_dummy_hash(), password)
+    return False
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, db.Model):
@@ -36,16 +84,26 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20))
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # What session and remember-me cookies carry (see the module docstring).
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     employer: Mapped[Employer | None] = relationship(back_populates="staff")
 
     def set_password(self, password: str) -> None:
-        # scrypt is werkzeug's default: memory-hard, no extra dependency.
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """A new password ends the login's other sessions (a new session token)."""
+        self.password_hash = hash_password(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        """Every session and remember-me cookie issued so far stops working."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookies carry
+        return self.session_token
 
     @property
     def is_active(self) -> bool:  # Flask-Login

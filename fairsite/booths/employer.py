@@ -14,11 +14,14 @@ from fairsite.booths.service import touch_booth
 from fairsite.extensions import db
 from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
 from fairsite.forms import clean_text
+from fairsite.numbers import parse_ids
 from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render
 
 bp = Blueprint("employer_booths", __name__)
+# More vacancies than any booth shows; a longer list is cut here, before the query.
+MAX_PLACED = 200
 
 
 # ---- applications -----------------------------------------------------------------------------
@@ -102,10 +105,7 @@ def placements(booth_id: int):
     booth = own_booth(booth_id)
     if request.method == "GET":
         return render("booths/placements.html", "booths/_placements.html", **_placements_context(booth))
-    wanted = []
-    for raw in request.form.getlist("vacancy"):
-        if raw.isdigit() and int(raw) not in wanted:
-            wanted.append(int(raw))
+    wanted = parse_ids(request.form.getlist("vacancy"), MAX_PLACED)
     with write_transaction():
         booth = own_booth(booth_id)
         own = set(db.session.scalars(

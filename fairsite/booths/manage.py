@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +13,14 @@ from sqlalchemy.orm import selectinload
 
 from fairsite import events
 from fairsite.accounts.service import organiser_required
+from fairsite.audit import service as audit
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.booths.service import touch_booth
 from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.service import get_fair
+from fairsite.forms import clean_text
 from fairsite.qr.service import qr_svg
 from fairsite.sql import write_transaction
 from fairsite.tallies import service as tallies
@@ -41,6 +43,11 @@ def normalise_number(raw: str) -> str | None:
     if not match or int(match.group(2)) == 0:
         return None
     return f"{match.group(1)}-{int(match.group(2)):02d}"
+
+
+def _zone(raw: str | None) -> str:
+    """One of the zone letters; "A" for anything else (a substring test would take "" or "AB")."""
+    return raw if raw and len(raw) == 1 and raw in ZONES else "A"
 
 
 def next_free_number(fair_id: int, zone: str) -> str:
@@ -137,12 +144,12 @@ def _decided(booth: Booth) -> None:
 @organiser_required
 def approve(booth_id: int):
     typed = request.form.get("number", "").strip()
-    zone = request.form.get("zone", "A")
-    if zone not in ZONES:
-        zone = "A"
+    zone = _zone(request.form.get("zone"))
     number = normalise_number(typed) if typed else None
     if typed and number is None:
         return _row(get_booth(booth_id), _("展位号格式应为“区号-编号”，例如 A-01"), 422)
+    if not get_booth(booth_id).employer.is_approved:
+        return _row(get_booth(booth_id), pending_employer_message(), 422)
     try:
         with write_transaction():
             booth = get_booth(booth_id)
@@ -153,6 +160,8 @@ def approve(booth_id: int):
                 raise DuplicateNumber(number, holder)
             booth.status, booth.number, booth.reject_reason = "approved", number, ""
             _decided(booth)
+            audit.record("booth.approve", "booth", booth.id,
+                         f"{number} fair={booth.fair_id} employer={booth.employer_id}")
     except DuplicateNumber as dup:
         db.session.rollback()
         return _row(get_booth(booth_id), dup.message(), 422)
@@ -164,6 +173,10 @@ def approve(booth_id: int):
     return after_write(url_for("manage_booths.index", fair_id=booth.fair_id, show="all"),
                        "booths/_manage_row.html", booth=booth, error="",
                        stats=booth_stats([booth.id]), zones=ZONES)
+
+
+def pending_employer_message() -> str:
+    return _("这家企业还没有通过审核，展位申请暂不能批准。请先在“企业审核”中核对并通过这家企业。")
 
 
 class DuplicateNumber(Exception):
@@ -178,13 +191,15 @@ class DuplicateNumber(Exception):
 @bp.post("/manage/booths/<int:booth_id>/reject")
 @organiser_required
 def reject(booth_id: int):
-    reason = (request.form.get("reason") or "").strip()[:200]
+    reason = clean_text(request.form.get("reason") or "", 200)
     if not reason:
         return _row(get_booth(booth_id), _("请填写不通过的原因，企业会看到它"), 422)
     with write_transaction():
         booth = get_booth(booth_id)
         booth.status, booth.number, booth.reject_reason = "rejected", None, reason
         _decided(booth)
+        audit.record("booth.reject", "booth", booth.id,
+                     f"fair={booth.fair_id} employer={booth.employer_id} {reason}")
     events.fair_changed(booth.fair_id)
     return after_write(url_for("manage_booths.index", fair_id=booth.fair_id, show="all"),
                        "booths/_manage_row.html", booth=booth, error="",
@@ -195,21 +210,28 @@ def reject(booth_id: int):
 @organiser_required
 def approve_all(fair_id: int):
     """Approve every pending application, numbering them in a zone in order of application."""
-    zone = request.form.get("zone", "A")
-    if zone not in ZONES:
-        zone = "A"
+    zone = _zone(request.form.get("zone"))
     with write_transaction():
         fair = get_fair(fair_id)
         pending = db.session.scalars(
             select(Booth).where(Booth.fair_id == fair.id, Booth.status == "applied")
             .order_by(Booth.created_at, Booth.id)
+            .options(selectinload(Booth.employer))
         ).all()
-        for booth in pending:
+        # Booths of employers still awaiting approval stay applied.
+        waiting = [b for b in pending if not b.employer.is_approved]
+        for booth in (b for b in pending if b.employer.is_approved):
             booth.number = next_free_number(fair.id, zone)
             booth.status, booth.reject_reason = "approved", ""
             _decided(booth)
+            audit.record("booth.approve", "booth", booth.id,
+                         f"{booth.number} fair={fair.id} employer={booth.employer_id} (all)")
             db.session.flush()
     events.fair_changed(fair.id)
+    if waiting:
+        flash(_("有 %(n)s 家企业还没有通过审核，它们的展位申请没有批准。请先在“企业审核”中通过这些企业。",
+                n=len(waiting)), "error")
+        return after_write(url_for("manage_booths.index", fair_id=fair.id, show="applied"))
     return after_write(url_for("manage_booths.index", fair_id=fair.id, show="approved"))
 
 

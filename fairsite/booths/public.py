@@ -52,7 +52,8 @@ class CachedPage:
 def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
     booth = db.session.scalar(select(Booth).where(Booth.token == token))
     fair = booth.fair
-    if booth_status != "approved":
+    # A booth is approved only for an approved employer; this holds should that ever change.
+    if booth_status != "approved" or not booth.employer.is_approved:
         html = render_shared("booths/_public_unavailable.html", CSRF_PLACEHOLDER, booth=booth, fair=fair,
                               reason="not_approved")
         return CachedPage(404, (html,), {})

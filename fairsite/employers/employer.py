@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fairsite.accounts.models import EMPLOYER, User
-from fairsite.accounts.service import employer_required, own_employer_id
+from fairsite.accounts.service import employer_required, normalise_login, own_employer_id
+from fairsite.audit.service import record
 from fairsite.booths.models import Booth
 from fairsite.booths.service import touch_employer
 from fairsite.employers.forms import INDUSTRIES, ProfileForm, StaffForm
@@ -85,11 +86,13 @@ def staff():
     employer_id = own_employer_id()
     form = StaffForm()
     if form.validate_on_submit():
-        login = form.login.data.lower()
+        login = normalise_login(form.login.data)
         user = User(login=login, name=form.name.data, role=EMPLOYER, employer_id=employer_id)
         user.set_password(form.password.data)
         db.session.add(user)
         try:
+            db.session.flush()
+            record("account.create", "user", user.id, user.name)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
@@ -119,6 +122,9 @@ def staff_active(user_id: int):
             flash(_("不能停用自己正在使用的账号"), "error")
             return after_write(url_for("employer.staff"))
         member.active = active
+        if not active:
+            member.end_sessions()  # the colleague's open sessions end now, and stay ended
+        record("account.activate" if active else "account.deactivate", "user", member.id, member.name)
         name = member.name
     flash(_("已启用 %(name)s 的账号", name=name) if active else _("已停用 %(name)s 的账号", name=name), "ok")
     return after_write(url_for("employer.staff"))

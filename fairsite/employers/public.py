@@ -1,28 +1,30 @@
-"""Employer self-registration: a firm and its first staff login, from the public site."""
+"""Employer self-registration: a firm and its first staff login, from the public site. The
+firm is "pending" until an organiser approves it (fairsite/employers/manage.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from fairsite.accounts.models import EMPLOYER, User
-from fairsite.accounts.service import home_for
+from fairsite.accounts.service import home_for, normalise_login, start_session
 from fairsite.employers.forms import INDUSTRIES, RegisterForm
-from fairsite.employers.models import Employer
-from fairsite.extensions import db
+from fairsite.employers.models import PENDING, Employer
+from fairsite.extensions import db, limiter
 
 bp = Blueprint("employers", __name__)
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = RegisterForm()
     if form.validate_on_submit():
-        login = form.login.data.strip().lower()
+        login = normalise_login(form.login.data)
         if db.session.scalar(select(func.count()).select_from(User).where(User.login == login)):
             form.login.errors.append(_("这个账号已经注册过了，请直接登录"))
         elif db.session.scalar(
@@ -36,6 +38,7 @@ def register():
                 industry=(form.industry.data or "").strip(),
                 contact_name=form.contact_name.data.strip(),
                 contact_phone=form.contact_phone.data,
+                status=PENDING,
             )
             user = User(login=login, name=form.contact_name.data.strip(), role=EMPLOYER, employer=employer)
             user.set_password(form.password.data)
@@ -46,8 +49,8 @@ def register():
                 db.session.rollback()
                 form.login.errors.append(_("这个账号或企业已经注册过了"))
             else:
-                login_user(user, remember=True)
-                flash(_("注册成功，欢迎使用"), "ok")
+                start_session(user)
+                flash(_("注册成功。企业资料等待主办方审核，审核通过后展位和直播才会对外公开。"), "ok")
                 return redirect(home_for(user), code=303)
     status = 422 if form.errors else 200
     return render_template("accounts/register.html", form=form, industries=INDUSTRIES), status

@@ -6,7 +6,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField, TimeFiel
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from fairsite.fairs.models import KIND_LABELS
-from fairsite.forms import Form
+from fairsite.forms import Form, YearBetween
 
 
 class ChineseDateField(DateField):
@@ -31,7 +31,7 @@ class FairForm(Form):
         description=_l("例如：春风行动、就业援助月、民营企业招聘周"),
     )
     venue = StringField(_l("地点"), validators=[Length(max=200, message=_l("地点最多 200 个字"))])
-    date = ChineseDateField(_l("日期"), validators=[InputRequired(_l("请选择日期"))])
+    date = ChineseDateField(_l("日期"), validators=[InputRequired(_l("请选择日期")), YearBetween()])
     opens_at = ChineseTimeField(_l("开始时间"), validators=[Optional()])
     closes_at = ChineseTimeField(_l("结束时间"), validators=[Optional()])
     description = TextAreaField(_l("介绍"), validators=[Length(max=5000, message=_l("介绍最多 5000 个字"))])

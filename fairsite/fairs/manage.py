@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from fairsite import events
 from fairsite.accounts.service import organiser_required
+from fairsite.audit import service as audit
 from fairsite.booths.models import Booth
 from fairsite.extensions import db
 from fairsite.fairs.forms import FairForm
@@ -110,6 +111,7 @@ def status(fair_id: int):
         fair = get_fair(fair_id)
         if not fair.can_move_to(target):
             abort(400)
+        audit.record("fair.status", "fair", fair.id, f"{fair.status} -> {target}")
         fair.status = target
         fair_touched(fair.id)
     events.fair_changed(fair.id)

@@ -24,7 +24,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -33,12 +32,13 @@ from sqlalchemy import func, select
 
 from fairsite import events, sse
 from fairsite.accounts.service import employer_required, own_employer_id
+from fairsite.audit import service as audit
 from fairsite.booths.models import Booth
 from fairsite.clock import local_time, utcnow
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
 from fairsite.forms import clean_text
-from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES, AccessLog, Intent
+from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES, Intent
 from fairsite.intents.service import (
     PAGE_SIZE,
     IntentFilter,
@@ -46,11 +46,12 @@ from fairsite.intents.service import (
     intent_rows,
     row_query,
 )
+from fairsite.numbers import parse_page
 from fairsite.sql import write_transaction
 from fairsite.tallies import service as tallies
 from fairsite.tallies.models import Tally
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import is_htmx, mask_phone, render
+from fairsite.web import download_name, is_htmx, mask_phone, render
 
 bp = Blueprint("employer_intents", __name__)
 EXPORT_BATCH = 500
@@ -95,7 +96,7 @@ def filter_choices(employer_id: int) -> dict:
 
 
 def _list_context(employer_id: int, filt: IntentFilter, revealed: int | None = None) -> dict:
-    page = max(1, request.values.get("page", 1, type=int) or 1)
+    page = parse_page(request.values.get("page"))
     rows, total = intent_rows(employer_id, filt, offset=(page - 1) * PAGE_SIZE)
     return dict(
         filt=filt, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
@@ -151,9 +152,12 @@ def status(intent_id: int):
             error = _("请选择跟进状态")
         else:
             error = None
+            change = f"{intent.status} -> {status}" + ("; note" if note != intent.note else "")
             intent.status = status
             intent.note = note
             intent.updated_at = utcnow()
+            # The note itself stays out of the log: it is free text about a person.
+            audit.record("intent.status", "intent", intent.id, change)
             # The list's refresh check reads this instead of visiting rows.
             tallies.touch(f"employer:{employer_id}")
         fair_id, live_id = intent.fair_id, intent.live_session_id
@@ -164,7 +168,7 @@ def status(intent_id: int):
             flash(error, "error")
         return _redirect_back()
     filt = IntentFilter.from_args(request.form)
-    page = max(1, request.form.get("page", 1, type=int) or 1)
+    page = parse_page(request.form.get("page"))
     # The list's refresh element goes back with the new version: the employer's own change
     # is already on screen (with "已保存"), so it need not redraw the whole list.
     poll = dict(version=list_version(employer_id), page=page) if error is None else None
@@ -176,10 +180,6 @@ def _redirect_back():
     return redirect(url_for("employer_intents.index", **IntentFilter.from_args(request.form).args()), code=303)
 
 
-def _log(action: str, intent_id: int | None = None, detail: str = "") -> None:
-    db.session.add(AccessLog(user_id=current_user.id, action=action, intent_id=intent_id, detail=detail[:200]))
-
-
 @bp.post("/employer/intents/<int:intent_id>/reveal")
 @employer_required
 def reveal(intent_id: int):
@@ -187,19 +187,20 @@ def reveal(intent_id: int):
     with write_transaction():
         intent = _own_intent(employer_id, intent_id)
         withdrawn = intent.is_withdrawn
-        if not withdrawn:
-            _log("reveal", intent.id)
-    if withdrawn:
-        # They took their intent back: their number is no longer the employer's to call.
-        # The row comes back as it now is: withdrawn, without the button.
+        purged = intent.attendee.purged_at is not None
+        if not withdrawn and not purged:
+            audit.record("phone.reveal", "intent", intent.id)
+    if withdrawn or purged:
+        # They took their intent back: their number is no longer the employer's to call (or
+        # it was erased when its keeping time ran out). The row comes back as it now is.
         if is_htmx():
             return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id))
-        flash(_("对方已撤回意向，不再显示号码"), "error")
+        flash(_("对方已撤回意向，不再显示号码") if withdrawn else _("这个人的信息已按保存期限清除"), "error")
         return _redirect_back()
     if is_htmx():
         return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id),
                       revealed=intent_id, filt=IntentFilter.from_args(request.form),
-                      page=request.form.get("page", 1, type=int))
+                      page=parse_page(request.form.get("page")))
     # Without JavaScript: the list itself, with this one number shown.
     filt = IntentFilter.from_args(request.form)
     return render("intents/employer_index.html", None, 200,
@@ -216,10 +217,15 @@ def _header() -> list[str]:
 def _cells(row) -> list:
     withdrawn = row.withdrawn_at is not None
     where = row.booth_number or row.live_title or ""
-    return [
-        row.name,
+    if row.purged_at is not None:
+        # Erased when its keeping time ran out: the intent is counted, the person is gone.
+        name, phone = _("（信息已按期清除）"), ""
+    else:
         # A withdrawn intent is kept on record, but its number is not handed out.
-        mask_phone(row.phone) if withdrawn else row.phone,
+        name, phone = row.name, mask_phone(row.phone) if withdrawn else row.phone
+    return [
+        name,
+        phone,
         "、".join(str(KEY_GROUPS.get(g, g)) for g in row.groups.split(",") if g),
         row.hometown,
         row.vacancy_title,
@@ -241,12 +247,16 @@ def _safe_cell(value):
 
 def export_batches(employer_id: int, filt: IntentFilter) -> Iterator[list]:
     """All matching rows, oldest first, read EXPORT_BATCH at a time by id (keyset), each batch
-    on a short connection of its own so no transaction stays open while the file streams."""
+    in a short transaction of its own on the session's connection, given back to the pool
+    before the batch is written out: no transaction stays open while the file streams, and
+    the request never holds a second connection (whatever touched the session before)."""
     base = filt.apply(row_query(employer_id)).order_by(Intent.id).limit(EXPORT_BATCH)
     last = 0
     while True:
-        with db.engine.connect() as conn:
-            rows = conn.execute(base.where(Intent.id > last)).all()
+        rows = db.session.execute(base.where(Intent.id > last)).all()
+        # Nothing is pending in an export's session; the commit ends the read and frees the
+        # connection.
+        db.session.commit()
         if not rows:
             return
         yield rows
@@ -307,11 +317,11 @@ def export():
     count = count_rows(employer_id, filt)
     detail = " ".join([fmt, f"rows={count}"] + [f"{k}={v}" for k, v in filt.args().items()])
     with write_transaction():
-        _log("export", None, detail)
+        audit.record("intents.export", None, None, detail)
     # The commit above ended the session's transaction: nothing stays open while the file
-    # streams (each batch takes a short connection of its own).
+    # streams (each batch is a short read of its own).
     stamp = local_time(utcnow(), "%Y%m%d-%H%M")
-    name = f"求职意向-{stamp}.{fmt}"
+    name = download_name(f"求职意向-{stamp}", fmt)
     if fmt == "xlsx":
         return send_file(
             _xlsx_file(export_batches(employer_id, filt)), as_attachment=True, download_name=name,
@@ -349,6 +359,7 @@ def intent_row_kit() -> dict:
                 "follow": _("跟进"), "reveal": _("显示号码"), "withdrawn": _("已撤回"),
                 "status": _("跟进状态"), "note": _("备注"), "note_hint": _("备注，如：周三面试"),
                 "save": _("保存"), "saved": _("已保存"),
+                "purged": _("（信息已按期清除）"),
             },
             "statuses": list(STATUSES.items()),
         }

@@ -47,7 +47,9 @@ class AttendeeForm(Form):
             raise ValidationError(_l("手机号不正确：请填写 11 位手机号，例如 138 0013 8000。"))
 
     def validate_groups(self, field) -> None:
-        field.data = [g for g in (field.data or []) if g in KEY_GROUPS]
+        # Each known code once, in the list's order: a code sent 200 times counts once.
+        chosen = set(field.data or [])
+        field.data = [g for g in KEY_GROUPS if g in chosen]
 
 
 class DeskForm(AttendeeForm):

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 
 from fairsite import events
 from fairsite.accounts.service import organiser_required
+from fairsite.audit import service as audit
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
@@ -18,6 +19,7 @@ from fairsite.forms import clean_text
 from fairsite.intents.forms import DeskForm
 from fairsite.intents.models import Attendee, Intent
 from fairsite.intents.service import find_or_create_attendee, record_intent
+from fairsite.numbers import parse_ids
 from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render
@@ -40,11 +42,7 @@ def _placed(fair_id: int):
 
 
 def picked_ids() -> list[int]:
-    ids = []
-    for raw in request.values.getlist("vacancy"):
-        if raw.isdigit() and int(raw) not in ids:
-            ids.append(int(raw))
-    return ids[:MAX_PICKED]
+    return parse_ids(request.values.getlist("vacancy"), MAX_PICKED)
 
 
 def search(fair_id: int, q: str, picked: list[int]):
@@ -101,6 +99,9 @@ def desk(fair_id: int):
             if signed.created:
                 new += 1
                 employers.add(row.Vacancy.employer_id)
+        audit.record("desk.register", "attendee", attendee.id,
+                     f"fair={fair.id} vacancies={len(rows)} new={new}"
+                     + ("" if created else " existing"))
     for employer_id in sorted(employers) or [None]:
         events.intent_changed(fair.id, None, employer_id)
     if not created and attendee.name != form.name.data:
@@ -124,10 +125,15 @@ def desk_vacancies(fair_id: int):
 @bp.get("/manage/fairs/<int:fair_id>/desk/slip/<int:attendee_id>")
 @organiser_required
 def desk_slip(fair_id: int, attendee_id: int):
-    """The person's slip: the jobs signed at this fair, booths and employers' phones."""
+    """The person's slip: the jobs signed at this fair, booths and employers' phones. Only for
+    someone registered at this fair's desk (anyone else's record is not the desk's to open),
+    and every opening is in the audit log."""
     fair = get_fair(fair_id)
     attendee = db.session.get(Attendee, attendee_id)
-    if attendee is None:
+    if attendee is None or attendee.purged_at is not None or db.session.scalar(
+        select(Intent.id).where(Intent.attendee_id == attendee.id, Intent.fair_id == fair.id,
+                                Intent.source == "desk").limit(1)
+    ) is None:
         abort(404)
     rows = db.session.execute(
         select(Vacancy, Employer, Booth.number, Intent.source)
@@ -140,4 +146,8 @@ def desk_slip(fair_id: int, attendee_id: int):
     ).all()
     if not rows:
         abort(404)
-    return render("intents/desk_slip.html", fair=fair, attendee=attendee, rows=rows)
+    # Rendered first: the commit would expire every object the page shows.
+    page = render("intents/desk_slip.html", fair=fair, attendee=attendee, rows=rows)
+    with write_transaction():
+        audit.record("desk.slip", "attendee", attendee.id, f"fair={fair.id}")
+    return page

@@ -44,7 +44,8 @@ class Attendee(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40))
-    # Normalised mainland mobile number, 11 digits.
+    # Normalised mainland mobile number, 11 digits; after purging, a placeholder that is no
+    # number ("x" and the id), since the column is unique.
     phone: Mapped[str] = mapped_column(String(11), unique=True)
     # Comma-separated KEY_GROUPS codes, e.g. "returnee,poverty".
     groups: Mapped[str] = mapped_column(String(100), default="")
@@ -54,6 +55,9 @@ class Attendee(db.Model):
     # "self" (ticked on their phone) or "verbal" (given at the desk, recorded by an organiser).
     consent_method: Mapped[str] = mapped_column(String(10), default="self")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when `flask purge` erased the person's data (retention period over): the row stays,
+    # without name, number, hometown or devices, so that the reports still add up.
+    purged_at: Mapped[datetime | None]
 
     intents: Mapped[list[Intent]] = relationship(
         back_populates="attendee", cascade="all, delete-orphan", passive_deletes=True
@@ -100,6 +104,9 @@ class Intent(db.Model):
         Index("ix_intents_fair_created", "fair_id", "created_at"),
         Index("ix_intents_live_vacancy", "live_session_id", "vacancy_id"),
         Index("ix_intents_employer_created", "employer_id", "created_at"),
+        # The per-phone and per-device signing limits count the last hour's intents.
+        Index("ix_intents_attendee_created", "attendee_id", "created_at"),
+        Index("ix_intents_device_created", "device_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,9 +117,7 @@ class Intent(db.Model):
     fair_id: Mapped[int | None] = mapped_column(ForeignKey("fairs.id"))
     booth_id: Mapped[int | None] = mapped_column(ForeignKey("booths.id"), index=True)
     live_session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"))
-    device_id: Mapped[int | None] = mapped_column(
-        ForeignKey("devices.id", ondelete="SET NULL"), index=True
-    )
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default="new")
@@ -128,16 +133,3 @@ class Intent(db.Model):
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
 
-
-class AccessLog(db.Model):
-    """Who saw full phone numbers: a reveal of one intent's number, or an export.
-    The number itself is never written here."""
-
-    __tablename__ = "access_logs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    action: Mapped[str] = mapped_column(String(20))  # "reveal" or "export"
-    intent_id: Mapped[int | None] = mapped_column(ForeignKey("intents.id", ondelete="SET NULL"))
-    detail: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)

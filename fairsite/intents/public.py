@@ -3,6 +3,8 @@ list on this device, withdraw one, or delete everything. No account: a signed de
 recognises the phone after the first, one short form."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -23,6 +25,7 @@ from fairsite.intents.device import current_device, forget, remember
 from fairsite.intents.forms import AttendeeForm
 from fairsite.intents.models import Attendee, Intent
 from fairsite.live.models import LiveItem, LiveSession
+from fairsite.numbers import parse_id
 from fairsite.sql import fetch_one
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, is_htmx, render
@@ -58,12 +61,6 @@ class Place:
         return db.session.get(Employer, self.employer_id)
 
 
-def _int(value) -> int | None:
-    value = (value or "").strip()
-    # ASCII digits only, and small enough for a 32-bit id column.
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
-
-
 # The booth QR path, the hot one: everything signing needs in one indexed read.
 _BOOTH_PLACE = (
     "SELECT b.id, b.number, b.status, f.id, f.status, v.employer_id, v.is_open "
@@ -76,7 +73,7 @@ _BOOTH_PLACE = (
 def resolve_place(values) -> Place:
     """The vacancy and where it is signed, from `vacancy_id` plus exactly one of `booth`
     (token), `fair` (id) or `live` (session id). Anything that does not fit is a 404."""
-    vacancy_id = _int(values.get("vacancy_id"))
+    vacancy_id = parse_id(values.get("vacancy_id"))
     given = [k for k in ("booth", "fair", "live") if values.get(k)]
     if vacancy_id is None or len(given) != 1:
         abort(404)
@@ -97,7 +94,7 @@ def resolve_place(values) -> Place:
             abort(404)
         is_open = vacancy.is_open
         if kind == "fair":
-            fair = db.session.get(Fair, _int(raw) or 0)
+            fair = db.session.get(Fair, parse_id(raw) or 0)
             if fair is None or not fair.is_public:
                 abort(404)
             booth = _booth_at_fair(fair.id, vacancy.id)
@@ -108,8 +105,10 @@ def resolve_place(values) -> Place:
                           back_url=url_for("fairs.show", fair_id=fair.id))
             place.closed = _fair_closed(fair.status)
         else:
-            session = db.session.get(LiveSession, _int(raw) or 0)
-            if session is None or db.session.get(LiveItem, (session.id, vacancy.id)) is None:
+            session = db.session.get(LiveSession, parse_id(raw) or 0)
+            # A session taken down, or run by an employer not yet approved, takes no intents.
+            if session is None or not session.is_public \
+                    or db.session.get(LiveItem, (session.id, vacancy.id)) is None:
                 abort(404)
             booth = _booth_at_fair(session.fair_id, vacancy.id) if session.fair_id else None
             place = Place("live", {"live": session.id}, vacancy.id, vacancy.employer_id,
@@ -148,17 +147,26 @@ def _slot() -> str:
 
 
 # --- abuse limits ---------------------------------------------------------------------------
+#
+# Every limit is counted before the signing it lets through, in one atomic step: forty taps at
+# once from one phone cannot all pass a check that the twenty-first should fail.
+# - Per IP: a hit on the limiter's store (Redis, or this process's memory).
+# - Per phone and per device, with Redis: a hit there too, under a keyed hash of the number or
+#   device (never the number itself in a key name).
+# - Per phone and per device on the embedded tier (no Redis): the last hour's intents counted
+#   in the database, inside the signing's own write transaction, so the count survives a
+#   restart of the worker and cannot be raced.
 
-def _limit_keys(phone: str | None, device_id: int | None) -> list[tuple[str, str]]:
-    config = current_app.config
-    # The deployment's key prefix keeps two sites sharing one Redis apart.
-    prefix = config["RATELIMIT_KEY_PREFIX"]
-    keys = [(config["INTENT_LIMIT_PER_IP"], f"{prefix}/intent-ip/{request.remote_addr or '-'}")]
-    if phone:
-        keys.append((config["INTENT_LIMIT_PER_PHONE"], f"{prefix}/intent-phone/{phone}"))
-    if device_id:
-        keys.append((config["INTENT_LIMIT_PER_DEVICE"], f"{prefix}/intent-device/{device_id}"))
-    return keys
+def _shared_store() -> bool:
+    return not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory")
+
+
+def _keyed(kind: str, value) -> str:
+    """A keyed hash standing for a phone number or device in a rate-limit key: the same for
+    every process of the site, and useless to whoever reads the key names without the key."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:24]
 
 
 @lru_cache(maxsize=32)
@@ -166,19 +174,54 @@ def _parse(spec: str):
     return limits.parse(spec)
 
 
-def _within_limits(keys) -> bool:
+def _window(spec: str) -> tuple[int, int]:
+    item = _parse(spec)
+    return item.amount, item.get_expiry()
+
+
+@dataclass(frozen=True)
+class Limits:
+    hits: list[tuple[str, str]]  # (limit, key) counted in the limiter's store
+    recent: service.RecentLimits | None  # counted in the database, inside the signing
+
+
+def _limits(phone: str | None, device_id: int | None) -> Limits:
     if not limiter.enabled:
+        return Limits([], None)
+    config = current_app.config
+    # The deployment's key prefix keeps two sites sharing one Redis apart.
+    prefix = config["RATELIMIT_KEY_PREFIX"]
+    hits, recent = [], None
+    if _shared_store():
+        if phone:
+            hits.append((config["INTENT_LIMIT_PER_PHONE"], f"{prefix}/intent-phone/{_keyed('phone', phone)}"))
+        if device_id:
+            hits.append((config["INTENT_LIMIT_PER_DEVICE"], f"{prefix}/intent-device/{_keyed('device', device_id)}"))
+    else:
+        recent = service.RecentLimits(
+            phone=_window(config["INTENT_LIMIT_PER_PHONE"]) if phone else None,
+            device=_window(config["INTENT_LIMIT_PER_DEVICE"]) if device_id else None,
+        )
+    # The address last: a person over their own limit does not use up the address's.
+    hits.append((config["INTENT_LIMIT_PER_IP"], f"{prefix}/intent-ip/{request.remote_addr or '-'}"))
+    return Limits(hits, recent)
+
+
+def _hit(limits_: Limits) -> bool:
+    """Count this signing against each limit (stopping at the first one it would exceed);
+    whether all of them let it through."""
+    strategy = limiter.limiter
+    return all(strategy.hit(_parse(spec), "fairsite", key) for spec, key in limits_.hits)
+
+
+def _may_sign(attendee_id: int, device_id: int | None, vacancy_id: int,
+              recent: service.RecentLimits | None) -> bool:
+    """Inside the signing's write transaction: whether the limits counted in the database let
+    this attendee sign once more. Signing again what they signed already always may."""
+    if recent is None:
         return True
-    strategy = limiter.limiter
-    return all(strategy.test(_parse(spec), "fairsite", key) for spec, key in keys)
-
-
-def _count_against_limits(keys) -> None:
-    if not limiter.enabled:
-        return
-    strategy = limiter.limiter
-    for spec, key in keys:
-        strategy.hit(_parse(spec), "fairsite", key)
+    service.lock_attendee(attendee_id)
+    return not recent.exceeded(attendee_id, device_id) or service.has_active_intent(attendee_id, vacancy_id)
 
 
 def _already_signed(attendee_id: int, vacancy_id: int) -> bool:
@@ -208,15 +251,21 @@ def sign():
     if request.method == "GET":
         return render("intents/sign.html", place=place, slot=slot, form=None)
     attendee = service.attendee_ref(device.attendee_id)
-    keys = _limit_keys(attendee.phone, device.id)
-    if not _within_limits(keys) and not _already_signed(attendee.id, place.vacancy_id):
+    limits_ = _limits(attendee.phone, device.id)
+    if not _hit(limits_) and not _already_signed(attendee.id, place.vacancy_id):
         return _too_many(place, slot)
-    signed = group_commit.commit(lambda: _record(attendee, place, device.id))
-    return _signed(place, slot, signed, keys)
+    signed = group_commit.commit(lambda: _record(attendee, place, device.id, limits_.recent))
+    if signed is None:
+        return _too_many(place, slot)
+    return _signed(place, slot, signed)
 
 
-def _record(attendee: service.AttendeeRef, place: Place, device_id: int) -> service.Signed:
-    """The signing job (it runs in the group-commit writer: ids and plain values only)."""
+def _record(attendee: service.AttendeeRef, place: Place, device_id: int,
+            recent: service.RecentLimits | None = None) -> service.Signed | None:
+    """The signing job (it runs in the group-commit writer: ids and plain values only).
+    None when a limit counted in the database refuses it."""
+    if not _may_sign(attendee.id, device_id, place.vacancy_id, recent):
+        return None
     vacancy = service.VacancyRef(place.vacancy_id, place.employer_id)
     return service.record_intent(
         attendee, vacancy, place.source, fair_id=place.fair_id, booth_id=place.booth_id,
@@ -230,25 +279,29 @@ def _sign_with_form(place: Place, slot: str):
     if not submitted or not form.validate():
         return render("intents/sign.html", "intents/_form.html", place=place, form=form, slot=slot)
     phone = form.normalised_phone
-    keys = _limit_keys(phone, None)
-    if not _within_limits(keys):
+    limits_ = _limits(phone, None)
+    if not _hit(limits_):
         return _too_many(place, slot)
     name, groups = form.name.data, form.groups.data or []
     consent_version = current_app.config["CONSENT_VERSION"]
 
     def write():
         attendee, created = service.find_or_create_attendee(name, phone, groups, consent_version)
+        # Refused before a device is added: a number over its limit gets no new cookie either.
+        if not created and not _may_sign(attendee.id, None, place.vacancy_id, limits_.recent):
+            return None, None
         device_id, device_token = service.add_device(attendee.id, full_access=created)
         return _record(attendee, place, device_id), device_token
 
     signed, token = group_commit.commit(write)
-    response = _signed(place, slot, signed, keys)
+    if signed is None:
+        return _too_many(place, slot)
+    response = _signed(place, slot, signed)
     return remember(response, token)
 
 
-def _signed(place: Place, slot: str, signed: service.Signed, keys):
+def _signed(place: Place, slot: str, signed: service.Signed):
     if signed.created:
-        _count_against_limits(keys)
         events.intent_changed(place.fair_id, place.live_session_id, place.employer_id)
     location = url_for("intents.done", vacancy_id=place.vacancy_id, **place.where)
     if not is_htmx():  # a plain form: a redirect, nothing to render

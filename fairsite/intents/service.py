@@ -5,7 +5,7 @@ transaction; the caller publishes events after it commits (fairsite.events)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, delete, func, literal, select, update
 
@@ -16,6 +16,7 @@ from fairsite.fairs.models import Fair
 from fairsite.forms import clean_text
 from fairsite.intents.models import KEY_GROUPS, STATUSES, Attendee, Device, Intent, new_device_token
 from fairsite.live.models import LiveSession
+from fairsite.numbers import parse_id
 from fairsite.sql import fetch_one, write_transaction
 from fairsite.tallies import service as tallies
 from fairsite.tallies.models import FairAttendee
@@ -265,6 +266,95 @@ def erase_device(device_id: int) -> list[tuple[int | None, int | None]]:
     return sorted(touched, key=lambda t: (t[0] or 0, t[1] or 0))
 
 
+# --- signing limits counted in the database ------------------------------------------------
+
+def lock_attendee(attendee_id: int) -> None:
+    """Within a write transaction: hold other signings of this attendee until it ends, so that
+    a count of their recent intents stays true until this one is inserted. On SQLite the
+    transaction's BEGIN IMMEDIATE already holds every other writer."""
+    if db.engine.dialect.name == "postgresql":
+        fetch_one("SELECT id FROM attendees WHERE id = :a FOR UPDATE", {"a": attendee_id})
+
+
+def has_active_intent(attendee_id: int, vacancy_id: int) -> bool:
+    return fetch_one(
+        "SELECT id FROM intents WHERE attendee_id = :a AND vacancy_id = :v AND withdrawn_at IS NULL",
+        {"a": attendee_id, "v": vacancy_id},
+    ) is not None
+
+
+@dataclass(frozen=True)
+class RecentLimits:
+    """Per-phone and per-device limits counted from the intents themselves (indexed by
+    attendee or device and time): they hold across restarts, and inside the signing's write
+    transaction (after lock_attendee) no two signings can both pass the last free place.
+    Each is (how many, per how many seconds), or None for no such limit."""
+
+    phone: tuple[int, int] | None = None
+    device: tuple[int, int] | None = None
+
+    def exceeded(self, attendee_id: int, device_id: int | None, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        # Desk registrations are the organiser's doing, not the phone's.
+        if self.phone and fetch_one(
+            "SELECT count(*) FROM intents WHERE attendee_id = :a AND created_at >= :since "
+            "AND source <> 'desk'",
+            {"a": attendee_id, "since": now - timedelta(seconds=self.phone[1])},
+        )[0] >= self.phone[0]:
+            return True
+        return bool(device_id and self.device and fetch_one(
+            "SELECT count(*) FROM intents WHERE device_id = :d AND created_at >= :since",
+            {"d": device_id, "since": now - timedelta(seconds=self.device[1])},
+        )[0] >= self.device[0])
+
+
+# --- retention: erasing personal data once it is no longer needed --------------------------
+
+PURGE_BATCH = 500
+
+
+def purged_phone(attendee_id: int) -> str:
+    """What an erased attendee's phone column holds: unique, as the column must be, and no
+    number anyone can type (normalised numbers are all digits)."""
+    return f"x{attendee_id:010d}"
+
+
+def expired_attendees(cutoff: datetime, limit: int = PURGE_BATCH) -> list[int]:
+    """Attendees (not yet purged) with nothing since `cutoff`: no intent signed or withdrawn,
+    and no fair they signed at held, on or after it."""
+    recent = select(Intent.id).where(
+        Intent.attendee_id == Attendee.id,
+        (Intent.created_at >= cutoff) | (Intent.withdrawn_at >= cutoff),
+    )
+    recent_fair = select(Intent.id).join(Fair, Fair.id == Intent.fair_id).where(
+        Intent.attendee_id == Attendee.id, Fair.date >= cutoff.date(),
+    )
+    return list(db.session.scalars(
+        select(Attendee.id).where(
+            Attendee.purged_at.is_(None), Attendee.created_at < cutoff,
+            ~recent.exists(), ~recent_fair.exists(),
+        ).order_by(Attendee.id).limit(limit)
+    ))
+
+
+def purge_attendees(ids: list[int], now: datetime | None = None) -> int:
+    """Within the caller's write transaction: erase the attendees' personal data and keep
+    what the reports count. Name, number and hometown are blanked, their devices (the cookies'
+    tokens) deleted, the employers' notes about them emptied; the attendee row (its id, key
+    groups and consent record) and the intents (vacancy, fair, source, time, status) stay,
+    anonymous, so every total and breakdown still adds up and the tallies need no change."""
+    if not ids:
+        return 0
+    now = now or utcnow()
+    db.session.execute(delete(Device).where(Device.attendee_id.in_(ids)))
+    db.session.execute(update(Intent).where(Intent.attendee_id.in_(ids)).values(note="", device_id=None))
+    # One UPDATE by primary key, many parameter sets.
+    db.session.execute(update(Attendee), [
+        {"id": i, "name": "", "phone": purged_phone(i), "hometown": "", "purged_at": now} for i in ids
+    ])
+    return len(ids)
+
+
 # --- the employer's list of people who signed ----------------------------------------------
 
 PAGE_SIZE = 100
@@ -280,15 +370,11 @@ class IntentFilter:
 
     @classmethod
     def from_args(cls, args) -> IntentFilter:
-        def number(name: str) -> int | None:
-            raw = (args.get(name) or "").strip()
-            return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
         status = clean_text(args.get("status") or "", 20)
         group = clean_text(args.get("group") or "", 20)
         return cls(
-            fair=number("fair"),
-            vacancy=number("vacancy"),
+            fair=parse_id(args.get("fair")),
+            vacancy=parse_id(args.get("vacancy")),
             status=status if status in STATUSES or status == WITHDRAWN else "",
             group=group if group in KEY_GROUPS else "",
         )
@@ -319,7 +405,7 @@ def row_query(employer_id: int) -> Select:
         select(
             Intent.id, Intent.status, Intent.note, Intent.source, Intent.created_at,
             Intent.withdrawn_at, Intent.fair_id, Intent.vacancy_id,
-            Attendee.name, Attendee.phone, Attendee.groups, Attendee.hometown,
+            Attendee.name, Attendee.phone, Attendee.groups, Attendee.hometown, Attendee.purged_at,
             Vacancy.title.label("vacancy_title"),
             Fair.title.label("fair_title"),
             Booth.number.label("booth_number"),

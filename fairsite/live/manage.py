@@ -8,17 +8,20 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from fairsite import events, pubsub, sse
-from fairsite.accounts.service import staff_required
+from fairsite.accounts.service import organiser_required, staff_required
 from fairsite.clock import CST, utcnow
-from fairsite.employers.models import Employer
+from fairsite.employers.models import APPROVED, Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import PUBLIC_STATUSES, Fair
+from fairsite.forms import clean_text
 from fairsite.live import service
-from fairsite.live.forms import LiveSessionForm
+from fairsite.live.forms import LiveSessionForm, PlatformsForm
 from fairsite.live.models import LiveItem, LiveSession
 from fairsite.live.service import viewer_url
+from fairsite.numbers import parse_id
 from fairsite.qr.service import qr_svg
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, is_htmx, render
@@ -50,7 +53,8 @@ def staff_session(session_id: int) -> LiveSession:
 @bp.get("/live/manage")
 @staff_required
 def index():
-    query = select(LiveSession).order_by(LiveSession.scheduled_at.desc(), LiveSession.id.desc())
+    query = (select(LiveSession).options(selectinload(LiveSession.employer))  # is_public
+             .order_by(LiveSession.scheduled_at.desc(), LiveSession.id.desc()))
     scope = _employer_scope()
     if scope is not None:
         query = query.where(LiveSession.employer_id == scope)
@@ -60,6 +64,7 @@ def index():
 
 def _form(session: LiveSession | None) -> LiveSessionForm:
     form = LiveSessionForm(obj=session)
+    form.allowed_hosts = service.allowed_hosts()
     query = select(Fair.id, Fair.title).order_by(Fair.date.desc())
     if _employer_scope() is not None:  # employers see the fairs the public sees
         query = query.where(Fair.status.in_(PUBLIC_STATUSES))
@@ -127,6 +132,8 @@ def _candidates(session: LiveSession, q: str) -> list:
     )
     if session.employer_id is not None:
         query = query.where(Vacancy.employer_id == session.employer_id)
+    else:  # an organiser's session is public: no vacancy of an employer not yet approved
+        query = query.where(Employer.status == APPROVED)
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
         query = query.where(or_(Vacancy.title.ilike(like), Employer.name.ilike(like)))
@@ -137,7 +144,7 @@ def _candidates(session: LiveSession, q: str) -> list:
 @staff_required
 def candidates(session_id: int):
     session = staff_session(session_id)
-    q = (request.args.get("q") or "").strip()[:50]
+    q = clean_text(request.args.get("q") or "", 50)
     return render("live/form.html", "live/_candidates.html", form=_form(session),
                   **_edit_context(session, q))
 
@@ -153,10 +160,10 @@ def _items_answer(session: LiveSession, error: str = ""):
 @staff_required
 def add_item(session_id: int):
     session = staff_session(session_id)
-    vacancy = db.session.get(Vacancy, request.form.get("vacancy_id", type=int) or 0)
+    vacancy = db.session.get(Vacancy, parse_id(request.form.get("vacancy_id")) or 0)
     if vacancy is None or not vacancy.is_open or (
         session.employer_id is not None and vacancy.employer_id != session.employer_id
-    ):
+    ) or (session.employer_id is None and not vacancy.employer.is_approved):
         abort(404)
     if service.add_item(session.id, vacancy.id):
         events.live_changed(session.id)
@@ -246,7 +253,7 @@ def present(session_id: int):
     """Now presenting: `vacancy_id`, or `step` = next / prev along the running order."""
     session = staff_session(session_id)
     step = {"next": 1, "prev": -1}.get(request.form.get("step", ""), 0)
-    vacancy_id = request.form.get("vacancy_id", type=int)
+    vacancy_id = parse_id(request.form.get("vacancy_id"))
     if vacancy_id is None and step == 0:
         abort(400)
     try:
@@ -255,3 +262,43 @@ def present(session_id: int):
     except service.LiveError as e:
         return _console_answer(session, str(e))
     return _console_answer(session)
+
+
+# --- organisers: take a session down, the video platforms ------------------------------------
+
+
+@bp.post("/live/<int:session_id>/take-down")
+@organiser_required
+def take_down(session_id: int):
+    """下线: the session leaves the public site (viewer page, stream, polling, signing)."""
+    session = staff_session(session_id)
+    if service.take_down(session.id, True):
+        # Viewers still connected get the "已下线" card; new ones get a 404.
+        events.live_changed(session.id)
+    flash(_("“%(t)s”已下线，观众看不到这场直播了。", t=session.title), "ok")
+    return after_write(url_for("manage_live.index"))
+
+
+@bp.post("/live/<int:session_id>/bring-back")
+@organiser_required
+def bring_back(session_id: int):
+    session = staff_session(session_id)
+    if service.take_down(session.id, False):
+        events.live_changed(session.id)
+    flash(_("“%(t)s”已重新上线。", t=session.title), "ok")
+    return after_write(url_for("manage_live.index"))
+
+
+@bp.route("/live/manage/platforms", methods=["GET", "POST"])
+@organiser_required
+def platforms():
+    """The video platforms stream links may go to: one host name a line."""
+    form = PlatformsForm()
+    if form.validate_on_submit():
+        service.save_allowed_hosts(form.host_list)
+        flash(_("已保存，共 %(n)s 个平台域名。", n=len(form.host_list)), "ok")
+        return after_write(url_for("manage_live.platforms"))
+    if not form.is_submitted():
+        form.hosts.data = "\n".join(sorted(service.allowed_hosts()))
+    status = 422 if form.errors else 200
+    return render("live/platforms.html", None, status, form=form)

@@ -1,16 +1,18 @@
-"""Livestream recruiting sessions (直播带岗) and their running order."""
+"""Livestream recruiting sessions (直播带岗), their running order, and the video platforms
+stream links may go to."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fairsite.clock import utcnow
 from fairsite.extensions import db
 
 if TYPE_CHECKING:
+    from fairsite.employers.models import Employer
     from fairsite.vacancies.models import Vacancy
 
 STATUSES = ("scheduled", "live", "ended")
@@ -36,6 +38,8 @@ class LiveSession(db.Model):
     current_vacancy_id: Mapped[int | None] = mapped_column(ForeignKey("vacancies.id"))
     # Bumped on every change viewers see; keys the rendered fragments and ETags.
     version: Mapped[int] = mapped_column(default=1)
+    # Taken down by an organiser (下线): hidden from the public until brought back.
+    taken_down: Mapped[bool] = mapped_column(default=False, server_default=false())
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -44,6 +48,13 @@ class LiveSession(db.Model):
         order_by="LiveItem.position", cascade="all, delete-orphan", back_populates="session"
     )
     current_vacancy: Mapped[Vacancy | None] = relationship()
+    employer: Mapped[Employer | None] = relationship()
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the public may see it: not taken down, and run by an organiser or by an
+        employer the organisers approved."""
+        return not self.taken_down and (self.employer is None or self.employer.is_approved)
 
 
 class LiveItem(db.Model):
@@ -60,3 +71,12 @@ class LiveItem(db.Model):
 
     session: Mapped[LiveSession] = relationship(back_populates="items")
     vacancy: Mapped[Vacancy] = relationship()
+
+
+class StreamHost(db.Model):
+    """A host name stream links may point to (e.g. live.douyin.com), kept by the organisers;
+    the migration seeds the platforms bureaus stream on."""
+
+    __tablename__ = "stream_hosts"
+
+    host: Mapped[str] = mapped_column(String(253), primary_key=True)

@@ -26,8 +26,9 @@ bp = Blueprint("live", __name__)
 
 
 def public_session(session_id: int) -> LiveSession:
+    """A session the public may see (LiveSession.is_public); a 404 otherwise."""
     session = db.session.get(LiveSession, session_id)
-    if session is None:
+    if session is None or not session.is_public:
         abort(404)
     return session
 
@@ -50,7 +51,7 @@ def qr(session_id: int):
 @bp.get("/live/<int:session_id>")
 def show(session_id: int):
     session = public_session(session_id)
-    return render("live/show.html", **service.viewer_context(session),
+    return render("live/show.html", **service.viewer_context(session), **service.stream_context(session),
                   viewer_url=viewer_url(session), etag=service.etag(session.id))
 
 
@@ -59,6 +60,10 @@ def events(session_id: int):
     """The viewer's SSE stream: the current shared fragments first, then every change. No
     database access after this point; the fragments were rendered once, by whoever changed
     the state (or once per process after a restart, in prime)."""
+    # One indexed read per connection (none per message): a session taken down, or never
+    # public, is refused.
+    if service.etag(session_id) is None:
+        abort(404)
     channel = service.channel(session_id)
     current = pubsub.retained(channel)
     if current is None:

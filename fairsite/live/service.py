@@ -2,7 +2,11 @@
 see. Every write bumps LiveSession.version in its transaction and returns whether anything
 changed; after the commit the caller has fairsite.events render the fragments all viewers
 share ONCE and publish them on f"live:{id}" (retained, so a viewer who connects or reconnects
-later gets the current state first)."""
+later gets the current state first).
+
+Only a public session (LiveSession.is_public: not taken down by an organiser, run by an
+organiser or an approved employer) reaches viewers, and its stream link only when the link
+goes to a video platform on the organisers' list (StreamHost)."""
 from __future__ import annotations
 
 import re
@@ -11,12 +15,14 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
+from fairsite.audit.service import record
 from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
-from fairsite.live.models import LiveItem, LiveSession
+from fairsite.live.models import LiveItem, LiveSession, StreamHost
+from fairsite.numbers import parse_id, parse_number
 from fairsite.sql import fetch_one, write_transaction
 from fairsite.tallies import service as tallies
 from fairsite.urls import public_url
@@ -46,6 +52,12 @@ EMBED_PREFIXES = (
 )
 
 
+def embed_origins() -> tuple[str, ...]:
+    """Every origin embed_url can return (live.bilibili.com becomes www.bilibili.com): the
+    only frames the Content-Security-Policy lets a page show."""
+    return tuple(sorted({f"https://{host}" for host, _prefix in EMBED_PREFIXES}))
+
+
 def embed_url(stream_url: str) -> str | None:
     """The https address to embed for a stream link, or None when it can only be linked."""
     if not stream_url:
@@ -55,8 +67,8 @@ def embed_url(stream_url: str) -> str | None:
         return None
     host = parts.hostname.lower()
     if host == "live.bilibili.com":
-        room = parts.path.strip("/").split("/")[0]
-        if room.isdigit():
+        room = parse_number(parts.path.strip("/").split("/")[0], 1, 10**10 - 1)
+        if room is not None:
             return f"https://www.bilibili.com/blackboard/live/live-activity-player.html?cid={room}&quality=0"
         return None
     for allowed, prefix in EMBED_PREFIXES:
@@ -64,6 +76,43 @@ def embed_url(stream_url: str) -> str | None:
             # Rebuilt from the host alone: no user-info or port survives into the page.
             return parts._replace(scheme="https", netloc=host, fragment="").geturl()
     return None
+
+
+# A stream link is a plain http(s) address: nothing a browser could read differently from
+# urlsplit (backslashes, spaces, control characters), and a host alone (no user, no port).
+_LINK_UNSAFE = re.compile(r"[\s\\\x00-\x1f\x7f]")
+_NETLOC = re.compile(r"[a-z0-9.-]{1,253}")
+
+
+def stream_host(url: str | None) -> str | None:
+    """The host name a stream link goes to, or None if it is not a plain http(s) link."""
+    if not url or _LINK_UNSAFE.search(url):
+        return None
+    parts = urlsplit(url)
+    netloc = parts.netloc.lower()
+    if parts.scheme not in ("http", "https") or not _NETLOC.fullmatch(netloc):
+        return None
+    return netloc
+
+
+def allowed_hosts() -> frozenset[str]:
+    """The host names stream links may go to (the organisers keep the list)."""
+    return frozenset(db.session.scalars(select(StreamHost.host)))
+
+
+def save_allowed_hosts(hosts: list[str]) -> None:
+    with write_transaction():
+        db.session.execute(delete(StreamHost))
+        db.session.add_all(StreamHost(host=h) for h in dict.fromkeys(hosts))
+        record("live.platforms", None, None, " ".join(hosts))
+
+
+def stream_context(session: LiveSession) -> dict:
+    """The viewer page's link to the stream and its embedded player: only for a platform on
+    the list (the list may have changed since the link was saved)."""
+    if stream_host(session.stream_url) not in allowed_hosts():
+        return dict(stream_link=None, embed=None)
+    return dict(stream_link=session.stream_url, embed=embed_url(session.stream_url))
 
 
 @dataclass(frozen=True)
@@ -98,15 +147,17 @@ def counts(session_id: int) -> Counts:
     t = tallies.read(f"live:{session_id}")
     return Counts(
         total=t.get("intents", {}).get("", 0),
-        by_vacancy={int(k): n for k, n in t.get("vacancy", {}).items() if k.isdigit()},
+        by_vacancy={parse_id(k): n for k, n in t.get("vacancy", {}).items() if parse_id(k)},
     )
 
 
 def viewer_context(session: LiveSession) -> dict:
-    items = order(session.id)
+    # A session taken off the public site shows its viewers (those still connected) nothing
+    # but that (live/_card.html).
+    items = order(session.id) if session.is_public else []
     current = next((i for i in items if i.vacancy.id == session.current_vacancy_id), None)
     return dict(s=session, items=items, current=current, counts=counts(session.id),
-                embed=embed_url(session.stream_url), status_labels=STATUS_LABELS)
+                status_labels=STATUS_LABELS)
 
 
 def render_state(session: LiveSession) -> dict[str, str]:
@@ -148,16 +199,17 @@ def _current_item(session: LiveSession) -> Item | None:
 
 
 # Plain SQL on the connection: this runs on every poll of every polling viewer, and building
-# the ORM statement cost more than running it.
+# the ORM statement cost more than running it. Only a public session has one (is_public).
 _ETAG_SQL = (
-    "SELECT version, (SELECT n FROM tallies WHERE scope = :scope AND dim = 'version' AND key = '') "
-    "FROM live_sessions WHERE id = :id"
+    "SELECT s.version, (SELECT n FROM tallies WHERE scope = :scope AND dim = 'version' AND key = '') "
+    "FROM live_sessions s LEFT JOIN employers e ON e.id = s.employer_id "
+    "WHERE s.id = :id AND NOT s.taken_down AND (s.employer_id IS NULL OR e.status = 'approved')"
 )
 
 
 def etag(session_id: int) -> str | None:
     """The viewer state's version, read without rendering, in one query: the session's
-    version and its counters' version. None if the session does not exist."""
+    version and its counters' version. None if the session does not exist or is not public."""
     row = fetch_one(_ETAG_SQL, {"scope": f"live:{session_id}", "id": session_id})
     if row is None:
         return None
@@ -188,6 +240,10 @@ def start(session_id: int) -> bool:
             raise LiveError(_("直播已结束，不能再次开始"))
         if s.status == "live":
             return False
+        if s.taken_down:
+            raise LiveError(_("这场直播已被主办方下线，不能开始"))
+        if s.employer is not None and not s.employer.is_approved:
+            raise LiveError(_("企业通过主办方审核后才能开始直播，请等待审核"))
         s.status = "live"
         s.started_at = utcnow()
         _bump(s)
@@ -286,6 +342,18 @@ def move_item(session_id: int, vacancy_id: int, delta: int) -> bool:
         for pos, item in enumerate(items):
             item.position = pos
         _bump(s)
+    return True
+
+
+def take_down(session_id: int, down: bool) -> bool:
+    """An organiser takes a session off the public site (下线), or brings it back."""
+    with write_transaction():
+        s = _locked(session_id)
+        if s.taken_down == down:
+            return False
+        s.taken_down = down
+        _bump(s)
+        record("live.take_down" if down else "live.bring_back", "live_session", s.id, s.title)
     return True
 
 

@@ -12,7 +12,7 @@ from fairsite.fairs.service import get_fair
 from fairsite.tallies import board as boards
 from fairsite.tallies import report as reports
 from fairsite.tallies import service as tallies
-from fairsite.web import render, unless_modified
+from fairsite.web import download_name, render, unless_modified
 
 bp = Blueprint("manage_tallies", __name__)
 
@@ -72,6 +72,6 @@ def report_xlsx(fair_id: int):
         reports.to_xlsx(data),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True,
-        download_name=f"{fair.date:%Y%m%d}-{fair.title[:40]}-统计报表.xlsx",
+        download_name=download_name(f"{fair.date:%Y%m%d}-{fair.title[:40]}-统计报表", "xlsx"),
         max_age=0,
     )

@@ -1,6 +1,8 @@
 """The vacancy form: every rule is checked on the server, field by field as the employer types
 (inline validation) and all together on save."""
+import re
 import unicodedata
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
@@ -21,22 +23,60 @@ AGE_MIN, AGE_MAX = 16, 70
 PAY_MIN, PAY_MAX = 500, 100_000
 
 
+# A whole number as people type it: "4500", "4,500", "4500.00", "4.5k", "4千5", "1.2万",
+# "¥4500元/月", "30人", "45岁", full-width digits; one sign allowed.
+_AMOUNT = re.compile(
+    r"(?P<sign>[-+]?)(?P<number>[0-9]{1,30}(?:\.[0-9]{1,4})?)"
+    r"(?:(?P<unit>[kK千wW万])(?P<rest>[0-9])?)?"
+)
+_MULTIPLIERS = {"k": 1000, "千": 1000, "w": 10_000, "万": 10_000}
+_UNIT = re.compile(r"(?:元|块|人|名|周岁|岁|rmb)?(?:/月|每月)?$", re.IGNORECASE)
+_IGNORED = re.compile(r"[\s,_'\u200b-\u200f\u2060\ufeff]")
+
+
+def parse_whole_number(raw: str | None) -> int | None:
+    """The whole number `raw` writes, None when empty; ValueError when it is not one.
+    Superscripts and circled numbers ("²", "①") are refused rather than read as digits."""
+    raw = raw or ""
+    if len(raw) > 60 or any(unicodedata.category(c) == "No" for c in raw):
+        raise ValueError(raw[:60])
+    text = "".join(
+        str(unicodedata.decimal(c)) if c.isdecimal() else c
+        for c in unicodedata.normalize("NFKC", raw)
+    )
+    text = _IGNORED.sub("", text)
+    if text == "":
+        return None
+    text = _UNIT.sub("", text.removeprefix("¥").removeprefix("$"), count=1)
+    match = _AMOUNT.fullmatch(text)
+    if not match:
+        raise ValueError(text)
+    value = Decimal(match["number"])
+    if match["unit"]:
+        step = _MULTIPLIERS[match["unit"].lower()]
+        value *= step
+        if match["rest"]:
+            # "4千5" is 4,500 and "1万2" 12,000: the digit after the unit is the next place.
+            if "." in match["number"]:
+                raise ValueError(text)
+            value += int(match["rest"]) * step // 10
+    if value != value.to_integral_value():
+        raise ValueError(text)
+    return -int(value) if match["sign"] == "-" else int(value)
+
+
 class WholeNumberField(IntegerField):
-    """An integer typed as people type it (full-width digits, "4,500", spaces), with the error
-    in Chinese instead of WTForms' English "Not a valid integer value"."""
+    """An integer typed as people type it (see parse_whole_number), with the error in Chinese
+    instead of WTForms' English "Not a valid integer value"."""
 
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = unicodedata.normalize("NFKC", valuelist[0] or "").replace(",", "").replace(" ", "").strip()
-        if raw == "":
-            self.data = None
-            return
         try:
-            self.data = int(raw)
+            self.data = parse_whole_number(valuelist[0])
         except ValueError:
             self.data = None
-            raise ValueError(_l("请填写整数")) from None
+            raise ValueError(_l("请填写整数，例如 4500")) from None
 
     def pre_validate(self, form) -> None:
         # "请填写整数" says it all; the range rules below would only repeat it.

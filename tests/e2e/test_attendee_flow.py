@@ -55,7 +55,7 @@ def test_attendee_signs_two_intents_and_withdraws_one(attendee_server, phone):
 
     # The second: one tap, in place.
     page.locator("button.intent-btn").first.click()
-    page.wait_for_function("document.querySelectorAll('.intent-slot .done').length >= 2")
+    page.wait_for_function("() => document.querySelectorAll('.intent-slot .done').length >= 2")
     assert page.evaluate("window.__sameDocument") is True  # no page load happened
 
     page.click("text=我的登记")

@@ -28,7 +28,7 @@ def test_employer_adds_vacancy_sees_new_intent_live_and_marks_interviewed(live_s
     # Lowering the minimum re-checks the maximum too.
     page.fill("input[name=new-pay_min]", "2800")
     page.locator("input[name=new-pay_min]").blur()
-    page.wait_for_function("document.querySelector('#new-pay_max-error').innerText.trim() === ''")
+    page.wait_for_function("() => document.querySelector('#new-pay_max-error').innerText.trim() === ''")
     page.fill("input[name=new-pay_max]", "5600")
     page.fill("input[name=new-pay_min]", "4200")
     page.locator("input[name=new-pay_min]").blur()

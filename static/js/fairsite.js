@@ -1,0 +1,87 @@
+/* fairsite: the site's own behaviour, wired by data attributes (the Content-Security-Policy
+   allows no inline script and no eval, so none lives in the templates). Every page works
+   without it; it prints, falls back to polling, and keeps a form someone is typing in. */
+(function () {
+  "use strict";
+
+  // <button data-print>: print the page (posters, slips, the day report).
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-print]");
+    if (button) {
+      e.preventDefault();
+      window.print();
+    }
+  });
+
+  // --- Event streams and the polling fallback ------------------------------------------
+  // Where Server-Sent Events cannot connect (some in-app browsers and proxies, a refused
+  // stream), elements with data-poll-offline="<ms>" get an "fs:poll" event that often (their
+  // hx-trigger lists it) until the page's stream opens; they poll again when it fails.
+  var streamOpen = false;
+
+  function showStreamState() {
+    // <span data-stream-state data-text-live="…" data-text-polling="…">
+    document.querySelectorAll("[data-stream-state]").forEach(function (el) {
+      el.dataset.live = streamOpen ? "1" : "";
+      el.textContent = streamOpen ? el.dataset.textLive : el.dataset.textPolling;
+    });
+  }
+
+  document.addEventListener("htmx:sseOpen", function () { streamOpen = true; showStreamState(); });
+  document.addEventListener("htmx:sseError", function () { streamOpen = false; showStreamState(); });
+
+  var lastPoll = new WeakMap();
+  setInterval(function () {
+    var now = Date.now();
+    document.querySelectorAll("[data-poll-offline]").forEach(function (el) {
+      var every = parseInt(el.dataset.pollOffline, 10) || 3000;
+      if (!lastPoll.has(el)) { lastPoll.set(el, now); return; }
+      if (now - lastPoll.get(el) < every) return;
+      lastPoll.set(el, now);
+      if (!streamOpen && window.htmx) window.htmx.trigger(el, "fs:poll");
+    });
+  }, 250);
+
+  // data-hold-while-editing="<selector>": this element's requests wait while someone types or
+  // chooses inside that part of the page (a refresh would swap their input away).
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var el = e.detail.elt;
+    var area = el && el.dataset && el.dataset.holdWhileEditing;
+    if (area && document.querySelector(area + " :focus:not(button)")) e.preventDefault();
+  });
+
+  // data-remove-closest="<selector>": after this form's request succeeds, remove the
+  // enclosing element (a vacancy added to the running order leaves the candidates list).
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var el = e.detail.elt;
+    var selector = el && el.dataset && el.dataset.removeClosest;
+    if (selector && e.detail.successful) {
+      var gone = el.closest(selector);
+      if (gone) gone.remove();
+    }
+  });
+
+  // --- The live viewer page ------------------------------------------------------------
+  // A viewer typing name and phone into the first-time form keeps it when the host moves on:
+  // the new card waits until the form is done (and "已登记 ✓" has shown for two seconds).
+  var pendingCard = null, cardSeq = 0;
+  document.addEventListener("htmx:sseBeforeMessage", function (e) {
+    if (e.target.classList.contains("live-card") && e.target.querySelector(".first-form")) {
+      e.preventDefault();
+      pendingCard = e.detail.data;
+    }
+  });
+  document.addEventListener("htmx:sseMessage", function (e) {
+    if (e.target.classList && e.target.classList.contains("live-card")) cardSeq++;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var card = document.querySelector(".live-card");
+    if (!pendingCard || !card || card.querySelector(".first-form")) return;
+    var html = pendingCard, seq = cardSeq;
+    pendingCard = null;
+    setTimeout(function () {
+      var now = document.querySelector(".live-card");
+      if (now && seq === cardSeq) window.htmx.swap(now, html, {swapStyle: "outerHTML"});
+    }, 2000);
+  });
+})();
