@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fairsite.clock import utcnow
@@ -42,6 +42,10 @@ class Booth(db.Model):
     reject_reason: Mapped[str] = mapped_column(String(200), default="")
     # Bumped whenever what the booth page shows changes; keys the page cache.
     version: Mapped[int] = mapped_column(default=1)
+    # Over the open vacancies placed here: the sum of headcount, and of headcount x (pay_min +
+    # pay_max). Kept by database triggers (migration b50_search), for the fair's headline.
+    posts: Mapped[int] = mapped_column(default=0, server_default="0")
+    pay_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
 

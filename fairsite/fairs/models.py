@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fairsite.clock import utcnow
@@ -60,6 +60,9 @@ class Fair(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moved on by a database trigger whenever the row changes (migration b50_search): with the
+    # fair page's counter in tallies, what the public fair page's cache is keyed by.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     booths: Mapped[list[Booth]] = relationship(back_populates="fair")
 
@@ -73,3 +76,26 @@ class Fair(db.Model):
 
     def can_move_to(self, status: str) -> bool:
         return any(to == status for to, _label in TRANSITIONS.get(self.status, []))
+
+
+class SearchTerm(db.Model):
+    """The fair page's search index: one row per vacancy a fair lists and term, in the order the
+    page lists them. Written only by database triggers (migration b50_search); read by
+    fairsite.fairs.search."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        Index("ix_search_terms_vacancy_booth", "vacancy_id", "booth_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    fair_id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(30), primary_key=True)
+    booth_number: Mapped[str] = mapped_column(String(10), primary_key=True)
+    vacancy_id: Mapped[int] = mapped_column(primary_key=True)
+    booth_id: Mapped[int]
+    category: Mapped[str] = mapped_column(String(20))
+    pay_max: Mapped[int]
+    meals: Mapped[bool]
+    insurance: Mapped[bool]
+    txt: Mapped[str | None] = mapped_column(String(262))

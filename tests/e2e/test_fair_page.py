@@ -45,3 +45,19 @@ def test_fair_page_tap_targets_are_at_least_44px(live_server, phone):
         .map(el => [el.outerHTML.slice(0, 60), el.getBoundingClientRect().height])
         .filter(([, h]) => h < 44)""")
     assert small == []
+
+
+def test_fair_page_loads_more_vacancies_when_scrolled_to_the_end(live_server, phone):
+    page = phone.new_page()
+    page.goto(live_server + "/")
+    page.click("text=春风行动 · 把老乡留在老家")
+    page.wait_for_selector("#jobs")
+    page.wait_for_load_state("load")
+    cards = "[id^=fair-vacancies] article.vacancy"
+    assert page.locator(cards).count() == 30
+    page.evaluate("window.__sameDocument = true")
+    page.locator("[id^=fair-vacancies] p.more").scroll_into_view_if_needed()
+    page.wait_for_function("sel => document.querySelectorAll(sel).length >= 60", arg=cards)
+    ids = page.eval_on_selector_all(cards, "els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids))  # no vacancy twice
+    assert page.evaluate("window.__sameDocument") is True  # loaded in place, no page load
