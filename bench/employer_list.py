@@ -64,6 +64,12 @@ def login(base: str) -> str:
     assert resp.status == 303, resp.status
     cookies = [c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or []]
     jar = dict(c.split("=", 1) for c in (cookie.split("; ") + cookies) if c)
+    # Login starts a new session (and CSRF token): one page view stores the new token in it.
+    conn = connect(base)
+    conn.request("GET", "/employer", headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+    resp = conn.getresponse()
+    resp.read()
+    jar.update(c.split(";", 1)[0].split("=", 1) for c in resp.headers.get_all("Set-Cookie") or [])
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 

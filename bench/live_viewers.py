@@ -157,8 +157,14 @@ class Host:
             opener.open(req, timeout=10)
         except urllib.error.HTTPError as e:  # the 303 after logging in
             cookie = "; ".join(c.split(";", 1)[0] for c in e.headers.get_all("Set-Cookie") or []) or cookie
+        # Login starts a new session and CSRF token: read the token from a page of the new
+        # session, and keep the cookie that page stores it in.
+        with urllib.request.urlopen(urllib.request.Request(
+                base + "/live/manage", headers={"Cookie": cookie}), timeout=10) as resp:
+            page = resp.read().decode()
+            cookie = "; ".join(c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or []) or cookie
         self.cookie = cookie
-        self.token = token
+        self.token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
     def post(self, path: str, **data) -> str:
         body = urllib.parse.urlencode(data).encode()
@@ -218,7 +224,7 @@ def main() -> int:
             connected, failed, secs = int(ready[1]), int(ready[2]), float(ready[3])
             time.sleep(3 if workers == 1 else 7)  # other workers report their counts every 5 s
             rss_after = sum(rss_kb(p) for p in pids)
-            console = host.get(f"/live/{SESSION_ID}/console")
+            console = host.get(f"/live/{SESSION_ID}/host")
             viewers = re.search(r'id="live-viewers-\d+">(\d+)<', console).group(1)
             per_stream = (rss_after - rss_before) / max(connected, 1)
             print(f"viewers connected            {connected:,} of {n:,} in {secs:.1f} s "
