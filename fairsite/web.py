@@ -28,7 +28,13 @@ def render(full: str, fragment: str | None = None, status: int = 200, /, **conte
     """Render `fragment` for an htmx swap, else the `full` page (which includes the fragment).
     Positional-only, so that context names such as `page` or `status` stay free."""
     template = fragment if fragment and wants_fragment() else full
-    response = hx_make_response(render_template(template, **context), status)
+    return page_or_fragment(render_template(template, **context), status)
+
+
+def page_or_fragment(html: str, status: int = 200) -> Response:
+    """An answer whose body depended on wants_fragment(): it says so (Vary: HX-Request), so a
+    cache never hands the fragment to a full page load."""
+    response = hx_make_response(html, status)
     response.vary.add("HX-Request")
     return response
 

@@ -20,7 +20,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, render_template, request, session, url_for
+from flask import Blueprint, abort, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -42,7 +42,7 @@ from fairsite.fairs.service import (
     search_vacancies,
 )
 from fairsite.intents.device import current_device, signed_vacancy_ids
-from fairsite.web import render, render_shared, wants_fragment
+from fairsite.web import page_or_fragment, render, render_shared, wants_fragment
 
 bp = Blueprint("fairs", __name__)
 
@@ -224,9 +224,7 @@ def show(fair_id: int):
     kind = ("more" if after is not None else "section") if wants_fragment() else "page"
     if not current_user.is_authenticated and "_flashes" not in session:
         html = _answer(fair_id, state, filt, after, kind).fill(state.intents)
-        response = current_app.response_class(html, mimetype="text/html")
-        response.vary.add("HX-Request")  # as web.render says it
-        return response
+        return page_or_fragment(html)
     # Staff see their own navigation (and anyone their messages): the page around the shared cards.
     results = _shared_results(fair_id, state, filt, after, with_count=kind != "more")
     cards = Markup(Slotted.cut(results.cards, results.buttons, fair_id).fill())

@@ -149,6 +149,17 @@ def candidates(session_id: int):
                   **_edit_context(session, q))
 
 
+def _write(session: LiveSession, write) -> str:
+    """Run a live write; after its commit, viewers get what changed. Returns the refusal's
+    message for the person (service.LiveError), or ""."""
+    try:
+        if write():
+            events.live_changed(session.id)
+    except service.LiveError as e:
+        return str(e)
+    return ""
+
+
 def _items_answer(session: LiveSession, error: str = ""):
     if error and not is_htmx():  # htmx shows it in the fragment; a plain form after the redirect
         flash(error, "error")
@@ -165,21 +176,14 @@ def add_item(session_id: int):
         session.employer_id is not None and vacancy.employer_id != session.employer_id
     ) or (session.employer_id is None and not vacancy.employer.is_approved):
         abort(404)
-    if service.add_item(session.id, vacancy.id):
-        events.live_changed(session.id)
-    return _items_answer(session)
+    return _items_answer(session, _write(session, lambda: service.add_item(session.id, vacancy.id)))
 
 
 @bp.post("/live/<int:session_id>/items/<int:vacancy_id>/remove")
 @staff_required
 def remove_item(session_id: int, vacancy_id: int):
     session = staff_session(session_id)
-    try:
-        if service.remove_item(session.id, vacancy_id):
-            events.live_changed(session.id)
-    except service.LiveError as e:
-        return _items_answer(session, str(e))
-    return _items_answer(session)
+    return _items_answer(session, _write(session, lambda: service.remove_item(session.id, vacancy_id)))
 
 
 @bp.post("/live/<int:session_id>/items/<int:vacancy_id>/move")
@@ -187,12 +191,11 @@ def remove_item(session_id: int, vacancy_id: int):
 def move_item(session_id: int, vacancy_id: int):
     session = staff_session(session_id)
     delta = -1 if request.form.get("direction") == "up" else 1
-    if service.move_item(session.id, vacancy_id, delta):
-        events.live_changed(session.id)
-    return _items_answer(session)
+    return _items_answer(session, _write(session, lambda: service.move_item(session.id, vacancy_id, delta)))
 
 
 # --- the host console ---------------------------------------------------------------------
+
 
 
 def _console_context(session: LiveSession, error: str = "") -> dict:
@@ -230,21 +233,14 @@ def _console_answer(session: LiveSession, error: str = ""):
 @staff_required
 def start(session_id: int):
     session = staff_session(session_id)
-    try:
-        if service.start(session.id):
-            events.live_changed(session.id)
-    except service.LiveError as e:
-        return _console_answer(session, str(e))
-    return _console_answer(session)
+    return _console_answer(session, _write(session, lambda: service.start(session.id)))
 
 
 @bp.post("/live/<int:session_id>/end")
 @staff_required
 def end(session_id: int):
     session = staff_session(session_id)
-    if service.end(session.id):
-        events.live_changed(session.id)
-    return _console_answer(session)
+    return _console_answer(session, _write(session, lambda: service.end(session.id)))
 
 
 @bp.post("/live/<int:session_id>/present")
@@ -256,12 +252,7 @@ def present(session_id: int):
     vacancy_id = parse_id(request.form.get("vacancy_id"))
     if vacancy_id is None and step == 0:
         abort(400)
-    try:
-        if service.present(session.id, vacancy_id, step):
-            events.live_changed(session.id)
-    except service.LiveError as e:
-        return _console_answer(session, str(e))
-    return _console_answer(session)
+    return _console_answer(session, _write(session, lambda: service.present(session.id, vacancy_id, step)))
 
 
 # --- organisers: take a session down, the video platforms ------------------------------------
