@@ -151,7 +151,7 @@ class Site:
 def site(*, simulate: bool = False, env: dict | None = None, keep: bool = False,
          port: int | None = None) -> Iterator[Site]:
     """Serve the demo fair as `make run` does: a fresh SQLite database in a temporary directory,
-    `flask init`, `flask demo [--simulate-day]`, gunicorn -c gunicorn.conf.py
+    `flask init`, the static build, `flask demo [--simulate-day]`, gunicorn -c gunicorn.conf.py
     --no-control-socket on 127.0.0.1: `port`, else $FAIRSITE_BENCH_PORT, else a free port.
     Stops the server (and removes the directory, unless keep) on exit. `env` adds or overrides
     environment variables (e.g. FAIRSITE_WORKERS, FAIRSITE_INTENT_LIMIT_PER_IP)."""
@@ -171,6 +171,8 @@ def site(*, simulate: bool = False, env: dict | None = None, keep: bool = False,
     proc = None
     try:
         _setup_command([flask, "init"], full_env)
+        # As `make run`: the hashed, precompressed static files (quick when up to date).
+        _setup_command([_bin("python"), "-m", "fairsite.assets"], full_env)
         _setup_command([flask, "demo"] + (["--simulate-day"] if simulate else []), full_env)
         log_path = tmp / "gunicorn.log"
         with open(log_path, "w") as log:

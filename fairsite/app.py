@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
 from gevent import sleep
 from werkzeug.exceptions import HTTPException
 
 # The top floor: the only module that knows every domain. Models first (every table in the
 # metadata), then each audience's blueprint, by name.
+from fairsite import assets, headers, i18n, pubsub, sql, urls, web
 from fairsite import config as default_config
-from fairsite import headers, pubsub, sql, urls, web
+from fairsite.accounts import manage as accounts_manage
 from fairsite.accounts import models as _accounts_models  # noqa: F401
 from fairsite.accounts import public as accounts_public
+from fairsite.accounts.service import may_open
 from fairsite.audit import manage as audit_manage
 from fairsite.audit import models as _audit_models  # noqa: F401
 from fairsite.audit.service import RedactPhones
@@ -24,28 +26,45 @@ from fairsite.booths import manage as booths_manage
 from fairsite.booths import models as _booths_models  # noqa: F401
 from fairsite.booths import public as booths_public
 from fairsite.booths.service import booth_qr, booth_url, poster_vacancies
+from fairsite.campaigns import manage as campaigns_manage
+from fairsite.campaigns import models as _campaigns_models  # noqa: F401
+from fairsite.checkins import manage as checkins_manage
+from fairsite.checkins import models as _checkins_models  # noqa: F401
+from fairsite.checkins import public as checkins_public
 from fairsite.cli import register_cli
+from fairsite.elder import public as elder_public
 from fairsite.employers import employer as employers_employer
 from fairsite.employers import manage as employers_manage
 from fairsite.employers import models as _employers_models  # noqa: F401
 from fairsite.employers import public as employers_public
-from fairsite.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+from fairsite.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 from fairsite.fairs import manage as fairs_manage
 from fairsite.fairs import models as _fairs_models  # noqa: F401
 from fairsite.fairs import public as fairs_public
 from fairsite.fairs.models import KIND_LABELS, STATUS_LABELS, TRANSITIONS
+from fairsite.followups import manage as followups_manage
+from fairsite.followups import models as _followups_models  # noqa: F401
 from fairsite.group_commit import gevent_active
+from fairsite.imports import manage as imports_manage
+from fairsite.imports import models as _imports_models  # noqa: F401
 from fairsite.intents import employer as intents_employer
 from fairsite.intents import manage as intents_manage
 from fairsite.intents import models as _intents_models  # noqa: F401
 from fairsite.intents import public as intents_public
 from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES
+from fairsite.languages import public as languages_public
 from fairsite.live import manage as live_manage
 from fairsite.live import models as _live_models  # noqa: F401
 from fairsite.live import public as live_public
 from fairsite.live.service import embed_origins
 from fairsite.numbers import IdConverter
+from fairsite.offline import public as offline_public
 from fairsite.qr import public as qr_public
+from fairsite.sms import employer as sms_employer
+from fairsite.sms import manage as sms_manage
+from fairsite.sms import models as _sms_models  # noqa: F401
+from fairsite.sms import public as sms_public
+from fairsite.sms import queue as sms_queue
 from fairsite.tallies import manage as tallies_manage
 from fairsite.tallies import models as _tallies_models  # noqa: F401
 from fairsite.urls import site_host
@@ -54,7 +73,7 @@ from fairsite.vacancies import models as _vacancies_models  # noqa: F401
 from fairsite.vacancies.models import CATEGORIES, EDUCATION
 
 BLUEPRINTS = (
-    accounts_public.bp,
+    accounts_public.bp, accounts_manage.bp,
     employers_public.bp, employers_employer.bp, employers_manage.bp,
     fairs_public.bp, fairs_manage.bp,
     booths_public.bp, booths_employer.bp, booths_manage.bp,
@@ -62,14 +81,23 @@ BLUEPRINTS = (
     intents_public.bp, intents_employer.bp, intents_manage.bp,
     live_public.bp, live_manage.bp,
     qr_public.bp,
+    offline_public.bp,
+    elder_public.bp,
+    languages_public.bp,
     tallies_manage.bp,
+    checkins_public.bp, checkins_manage.bp,
+    campaigns_manage.bp,
     audit_manage.bp,
+    imports_manage.bp,
+    followups_manage.bp,
+    sms_public.bp, sms_employer.bp, sms_manage.bp,
 )
 
 # Public pages showing one person's data: never stored by a browser or proxy (nor is any
 # staff page: fairsite/headers.py).
 PRIVATE_ENDPOINTS = ("intents.me", "intents.withdraw", "intents.delete_me", "intents.sign",
-                     "intents.done", "employers.register")
+                     "intents.done", "employers.register",
+                     "checkins.checkin", "checkins.check_in")
 
 ENV_PREFIX = "FAIRSITE_"
 
@@ -133,11 +161,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message = _l("请先登录。")
     htmx.init_app(app)
     csrf.init_app(app)
-    # Chinese is the product's language; other languages follow through translations.
-    babel.init_app(app, locale_selector=lambda: "zh_Hans_CN")
+    # Simplified Chinese is the source language; zh-Hant and English are catalogues, chosen
+    # by the switcher's cookie or Accept-Language (fairsite/i18n.py).
+    i18n.init_app(app)
     limiter.init_app(app)
     pubsub.init_app(app)
+    sms_queue.init_app(app)
     urls.init_app(app)
+    # Static files (hashed names, precompressed) are answered before Flask, inside ProxyFix
+    # (headers.init_app wraps it), with the same fixed headers as every page; pages compressed.
+    assets.init_app(app, fixed_headers=headers.fixed_headers(embed_origins()), hsts=headers.HSTS)
+    compress.init_app(app)
     headers.init_app(app, frame_src=embed_origins(), private_endpoints=PRIVATE_ENDPOINTS)
     web.init_app(app)
 
@@ -147,6 +181,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         KIND_LABELS=KIND_LABELS, STATUS_LABELS=STATUS_LABELS, TRANSITIONS=TRANSITIONS,
         booth_url=booth_url, booth_qr=booth_qr, poster_vacancies=poster_vacancies,
         site_host=site_host,
+        may_open=may_open,
     )
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
@@ -176,10 +211,12 @@ def _register_errors(app: Flask) -> None:
             # (the logged-in user, the menu) would fail in it.
             _rollback(app)
             status = code or error.code
-            html = render_template("errors/error.html", code=status, title=title, message=message)
+            # A page, or for an htmx swap a fragment the page shows where the person tapped.
+            response = web.error_answer(status, str(title), str(message))
             # What the error says besides its page: a 405's Allow, a 416's Content-Range...
             headers = error.get_headers() if isinstance(error, HTTPException) else []
-            return html, status, [(k, v) for k, v in headers if k.lower() != "content-type"]
+            response.headers.extend([(k, v) for k, v in headers if k.lower() != "content-type"])
+            return response
 
         return handler
 

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from fairsite.accounts.models import ORGANISER, User
+from fairsite.accounts.models import ADMIN, ORGANISER, User
 from fairsite.audit import service as audit
 from fairsite.clock import utcnow
 from fairsite.demo import build_demo
@@ -33,7 +33,8 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default="主办方")
     @click.password_option()
     def create_organiser(login: str, name: str, password: str) -> None:
-        """Create an organiser account (or reset its password)."""
+        """Create an organiser admin account (or reset its password and make it an active
+        admin again: the way back in when no admin of the bureau can log in)."""
         login = login.strip().lower()
         user = db.session.scalar(select(User).where(User.login == login))
         if user is None:
@@ -42,6 +43,7 @@ def register_cli(app: Flask) -> None:
         elif user.role != ORGANISER:
             raise click.ClickException("这个账号属于企业，不能用作主办方账号。")
         user.set_password(password)
+        user.staff_role, user.active, user.must_change_password = ADMIN, True, False
         db.session.flush()
         audit.record("account.create", "user", user.id, f"organiser {name}")
         db.session.commit()

@@ -47,6 +47,10 @@ WTF_CSRF_TIME_LIMIT = None
 MAX_CONTENT_LENGTH = 64 * 1024
 MAX_FORM_MEMORY_SIZE = 64 * 1024
 MAX_FORM_PARTS = 500
+# The spreadsheet import (fairsite/imports/): the one request allowed a bigger body (a filled
+# template of 5,000 rows is about 300 KB), and the rows each sheet may hold.
+IMPORT_MAX_BYTES = 4 * 1024 * 1024
+IMPORT_MAX_ROWS = 5000
 
 # Rate limits (Flask-Limiter notation).
 RATELIMIT_HEADERS_ENABLED = False
@@ -66,11 +70,37 @@ INTENT_LIMIT_PER_IP = "10000 per hour"
 # Version of the consent text attendees agree to; stored with each consent.
 CONSENT_VERSION = "2026-11-v1"
 
+# The bureau's name for its site: every page title carries it (WeChat shows the title in its
+# bar and on a share card).
+SITE_NAME = "就业服务招聘平台"
+
 # Days after a person's last fair or intent when `flask purge` erases their name, number,
 # hometown and device cookies (PIPL: keep personal data no longer than its purpose needs).
 # A year covers the follow-up after a fair (interviews, starting work, the employer's call
 # back) and the year's reports the bureau sends upward; the anonymous counts stay for good.
 PERSONAL_DATA_RETENTION_DAYS = 365
+
+# Follow-up to hire (fairsite/followups/): hours after which a person whose intent is still
+# 待联系 has waited too long (the employer's dashboard, the bureau's call list, the ranking of
+# employers who have not called), and the key groups (KEY_GROUPS codes) the bureau calls back
+# itself, in the order it cares about them.
+FOLLOW_UP_HOURS = 48
+CALL_LIST_GROUPS = ("difficulty", "poverty")
+
+# Light on the wire (README "Light on the wire"): pages are compressed by the app server itself,
+# brotli for browsers that take it, else gzip; every response says Vary: Accept-Encoding.
+# Streamed responses never are: an event stream must reach the viewer event by event (a
+# compressor holds bytes back), and the CSV export streams row by row.
+COMPRESS_ALGORITHM = ["br", "gzip"]
+COMPRESS_BR_LEVEL = 5
+COMPRESS_LEVEL = 6
+COMPRESS_MIN_SIZE = 500
+COMPRESS_STREAMS = False
+# Static files: hashed, precompressed copies made by `python -m fairsite.assets` ("" is
+# build/static/ beside the package); the plain names' cache lifetime, seconds (hashed names
+# are cached a year, immutable).
+STATIC_BUILD_FOLDER = ""
+STATIC_MAX_AGE = 60
 
 # Server-Sent Events heartbeat, seconds.
 SSE_HEARTBEAT = 15
@@ -80,3 +110,58 @@ SSE_HEARTBEAT = 15
 SSE_STREAMS_PER_ADDRESS = 50
 # A live session's counts go out to its viewers at most this often, seconds.
 LIVE_COUNTS_EVERY = 1.0
+
+# ---- SMS (fairsite/sms/; README "Text messages") ----
+# "console": every message is logged and shown on /manage/sms, nothing leaves the machine.
+# "aliyun": Alibaba Cloud SMS SendSms over HTTPS, signed with the keys below.
+SMS_BACKEND = "console"
+SMS_ALIYUN_ACCESS_KEY_ID = ""
+SMS_ALIYUN_ACCESS_KEY_SECRET = ""
+# Tests and the bench point it at a local server that checks requests as Aliyun does.
+SMS_ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
+SMS_ALIYUN_REGION = "cn-hangzhou"
+SMS_TIMEOUT = 10.0
+# The approved signature (短信签名) and the approved template code of each purpose (mainland
+# rules: every text goes out under an approved signature and template).
+SMS_SIGN_NAME = "就业服务"
+SMS_TEMPLATES = {
+    "invite": "SMS_000000001",
+    "desk": "SMS_000000002",
+    "digest": "SMS_000000004",
+    "push": "SMS_000000003",
+    "verify": "SMS_000000005",
+}
+# The secret last part of the delivery-receipt address Aliyun pushes to
+# (SITE_ADDRESS/sms/receipts/aliyun/<token>); empty: no receipts, texts stay "sent".
+SMS_RECEIPT_TOKEN = ""
+# When employers who asked for it get the day's digest (Beijing hour, 0-23).
+SMS_DIGEST_HOUR = 18
+# Texts one phone may get in one Beijing day, and the organiser's default monthly budget in
+# texts (the organiser sets each month's on /manage/sms).
+SMS_DAILY_CAP_PER_PHONE = 5
+SMS_MONTHLY_BUDGET = 2000
+# Price of one text in fen, only to show the budget in yuan as well.
+SMS_PRICE_FEN = 5
+# Tries of one message on transient errors (throttled, network, 5xx) before it fails; the
+# wait doubles after each try, from SMS_RETRY_BASE seconds.
+SMS_MAX_TRIES = 5
+SMS_RETRY_BASE = 30
+# The task queue's storage (Huey): "" is beside the SQLite database
+# (instance/fairsite-sms-queue.sqlite), or Redis when REDIS_URL is set. Consumer threads of
+# `flask sms worker`.
+SMS_QUEUE_PATH = ""
+SMS_WORKERS = 2
+# Verification codes before a phone's first signing at a fair that asks for them
+# (fairs.verify_phone): minutes a code lasts, wrong tries before it is void, codes one phone
+# and one address may get per hour, seconds before the same phone gets a new one.
+SMS_CODE_MINUTES = 10
+SMS_CODE_MAX_TRIES = 5
+SMS_CODE_LIMIT_PER_PHONE = 3
+SMS_CODE_LIMIT_PER_IP = 30
+SMS_CODE_RESEND_SECONDS = 60
+# Vacancy pushes (精准推送): the wording version of the push consent stored with each yes,
+# and the most people one push may reach (the monthly budget and daily caps apply too; one
+# push is queued in its request, ~700 people a second on SQLite, so 5,000 take ~7 s; sending
+# the same announcement again reaches the next ones).
+PUSH_CONSENT_VERSION = "2026-12-push-v1"
+PUSH_MAX_RECIPIENTS = 5000

@@ -6,15 +6,18 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from fairsite.accounts.models import EMPLOYER, ORGANISER, User
 from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.campaigns.models import Campaign
+from fairsite.checkins.service import add_walk_in, check_in
 from fairsite.clock import CST, utcnow
 from fairsite.employers.credit_code import CHARSET, make_credit_code
 from fairsite.employers.models import APPROVED, Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
+from fairsite.followups.models import FollowUp
 from fairsite.intents.models import Intent
 from fairsite.intents.service import find_or_create_attendee, record_intent
 from fairsite.live.models import LiveItem, LiveSession
@@ -28,6 +31,13 @@ ATTENDEES = 1200
 FAIR_TITLE = "2026 年春风行动 · 把老乡留在老家 返乡人员专场招聘会"
 ORGANISER_LOGIN, ORGANISER_PASSWORD = "organiser@demo.fairsite.cn", "demo-organiser"
 EMPLOYER_LOGIN, EMPLOYER_PASSWORD = "hr@demo.fairsite.cn", "demo-employer"
+# The other staff roles, one login each (the two above are admins): what the role, the kind
+# of login, its login and password, its name.
+ROLE_LOGINS = [
+    ("主办方·服务台", ORGANISER, "desk", "desk@demo.fairsite.cn", "demo-desk", "服务台 小王"),
+    ("主办方·查看", ORGANISER, "viewer", "viewer@demo.fairsite.cn", "demo-viewer", "局领导 张科长"),
+    ("企业·展位人员", EMPLOYER, "booth", "booth@demo.fairsite.cn", "demo-booth", "展位 小陈"),
+]
 
 PLACES = ["嘉禾", "瑞丰", "鑫源", "恒泰", "宏达", "华兴", "金桥", "川南", "永盛", "汇通", "天成", "众合",
           "明德", "安达", "锦程", "东升", "惠民", "新希", "博远", "兴业", "巴蜀", "龙腾", "润泽", "恒昌"]
@@ -119,8 +129,12 @@ def _tune_pay(rng: random.Random, vacancies: list[Vacancy]) -> None:
 
 
 def build_demo() -> list[tuple[str, str, str]]:
-    logins = [("主办方", ORGANISER_LOGIN, ORGANISER_PASSWORD), ("企业", EMPLOYER_LOGIN, EMPLOYER_PASSWORD)]
+    logins = [("主办方·管理员", ORGANISER_LOGIN, ORGANISER_PASSWORD),
+              ("企业·管理员", EMPLOYER_LOGIN, EMPLOYER_PASSWORD)]
+    logins += [(label, login, password) for label, _k, _r, login, password, _n in ROLE_LOGINS]
     if _already_built():
+        _add_role_logins()  # a demo built before the staff roles gets them too
+        db.session.commit()
         return logins
     rng = random.Random(2026)
     today = (utcnow() + CST).date()
@@ -194,8 +208,24 @@ def build_demo() -> list[tuple[str, str, str]]:
     picked = [v for v in vacancies if v.category in ("production", "technician", "quality")][:10]
     for pos, v in enumerate(picked):
         db.session.add(LiveItem(session_id=session.id, vacancy_id=v.id, position=pos))
+    _add_campaign(fair, session, employers, picked, organiser, today)
+    _add_followups(organiser)
+    _add_role_logins()
     db.session.commit()
     return logins
+
+
+def _add_role_logins() -> None:
+    """The desk, viewer and booth-staff logins (ROLE_LOGINS) that are missing; the booth staff
+    work for the demo employer admin's firm."""
+    employer_id = db.session.scalar(select(User.employer_id).where(User.login == EMPLOYER_LOGIN))
+    for _label, kind, staff_role, login, password, name in ROLE_LOGINS:
+        if db.session.scalar(select(User.id).where(User.login == login)) is not None:
+            continue
+        user = User(login=login, name=name, role=kind, staff_role=staff_role,
+                    employer_id=employer_id if kind == EMPLOYER else None)
+        user.set_password(password)
+        db.session.add(user)
 
 
 def simulate_day() -> int:
@@ -232,4 +262,124 @@ def simulate_day() -> int:
                               booth_id=booth.id if source == "booth" else None,
                               live_session_id=live_id, now=when)
                 when += timedelta(minutes=rng.randint(1, 20))
+        _simulate_entrance(fair, rng, start)
     return ATTENDEES
+
+
+# --- the campaign around the fair: a second fair, a live session of its own, the gate --------
+
+CAMPAIGN_NAME = "2026 春风行动"
+EARLIER_FAIR_TITLE = "2026 年春风行动 · 高新区人才夜市"
+CAMPAIGN_LIVE_TITLE = "春风行动 · 直播带岗 走进车间"
+
+
+def _add_campaign(fair: Fair, session: LiveSession, employers: list[Employer], picked: list[Vacancy],
+                  organiser: User, today) -> None:
+    """The campaign of the reference fair: the fair, an evening fair a week earlier (closed,
+    with 30 of the employers, its gate counted and intents signed and followed up) and a live
+    session tied to no fair (ended, with its own intents), so the campaign return is full."""
+    campaign = Campaign(name=CAMPAIGN_NAME, year=today.year, starts_on=today - timedelta(days=30),
+                        ends_on=today + timedelta(days=30),
+                        description="把老乡留在老家：返乡人员专场、人才夜市和直播带岗。")
+    db.session.add(campaign)
+    db.session.flush()
+    fair.campaign_id = campaign.id
+    session.campaign_id = campaign.id
+    earlier = Fair(title=EARLIER_FAIR_TITLE, kind="night", campaign="春风行动", campaign_id=campaign.id,
+                   venue="高新区创业广场", date=today - timedelta(days=7), opens_at=time(18, 0),
+                   closes_at=time(21, 0), status="closed",
+                   description="下班后逛夜市，找家门口的好工作。")
+    db.session.add(earlier)
+    db.session.flush()
+    booths = []
+    for i, employer in enumerate(employers[:30]):
+        booth = Booth(fair=earlier, employer=employer, status="approved", number=f"N-{i + 1:02d}",
+                      decided_at=utcnow())
+        db.session.add(booth)
+        db.session.flush()
+        for pos, v in enumerate(employer.vacancies):
+            db.session.add(BoothVacancy(booth_id=booth.id, vacancy_id=v.id, position=pos))
+        booths.append(booth)
+    shown = picked[4:8] or [employers[0].vacancies[0]]
+    alone = LiveSession(title=CAMPAIGN_LIVE_TITLE, host_name="区就业服务中心 小李",
+                        campaign_id=campaign.id, created_by_id=organiser.id,
+                        scheduled_at=datetime.combine(today - timedelta(days=3), time(20, 0)) - CST,
+                        stream_url="", status="ended", description="主播带您走进车间，看看工作环境。")
+    db.session.add(alone)
+    db.session.flush()
+    for pos, v in enumerate(shown):
+        db.session.add(LiveItem(session_id=alone.id, vacancy_id=v.id, position=pos))
+    db.session.flush()
+
+    rng = random.Random(7)
+    start = datetime.combine(earlier.date, time(18, 0)) - CST
+    statuses = ["new"] * 3 + ["contacted"] * 2 + ["interviewed", "signed", "hired", "onboard", "onboard",
+                                                   "unsuitable", "no_show"]
+    placed = [(b, v) for b in booths for v in b.vacancies]
+    for i in range(160):
+        when = start + timedelta(minutes=rng.randint(0, 170))
+        attendee, _ = find_or_create_attendee(
+            rng.choice(SURNAMES) + rng.choice(GIVEN), f"15{rng.randint(0, 9)}{90_000_000 + i}",
+            list(rng.choice([("returnee",), ("graduate",), ("poverty",), ("difficulty",), ()])),
+            "demo", now=when)
+        check_in(earlier.id, attendee.id, "self", now=when)
+        if i % 4 == 3:
+            continue  # came, looked, signed nothing
+        booth, vacancy = rng.choice(placed)
+        signed = record_intent(attendee, vacancy, rng.choice(["booth"] * 4 + ["desk"]), fair_id=earlier.id,
+                               booth_id=booth.id, now=when)
+        db.session.execute(update(Intent).where(Intent.id == signed.intent_id)
+                           .values(status=rng.choice(statuses)))
+    for _ in range(25):
+        add_walk_in(earlier.id, organiser.id)
+    for i in range(40):
+        when = alone.scheduled_at + timedelta(minutes=rng.randint(0, 60))
+        attendee, _ = find_or_create_attendee(rng.choice(SURNAMES) + rng.choice(GIVEN), f"16{rng.randint(0, 9)}{90_000_000 + i}",
+                                              list(rng.choice([("returnee",), ("poverty",), ()])), "demo", now=when)
+        signed = record_intent(attendee, rng.choice(shown), "live", live_session_id=alone.id, now=when)
+        db.session.execute(update(Intent).where(Intent.id == signed.intent_id)
+                           .values(status=rng.choice(statuses)))
+
+
+def _simulate_entrance(fair: Fair, rng: random.Random, start: datetime) -> None:
+    """The reference fair's gate: most who signed also scanned in, 300 more came and signed
+    nothing, and the desk counted 120 people without a phone."""
+    signed = db.session.scalars(select(Intent.attendee_id).where(Intent.fair_id == fair.id).distinct()).all()
+    for attendee_id in signed:
+        if rng.random() < 0.7:
+            check_in(fair.id, attendee_id, "self", now=start + timedelta(minutes=rng.randint(0, 300)))
+    for i in range(300):
+        when = start + timedelta(minutes=int(rng.triangular(0, 480, 60)))
+        attendee, _ = find_or_create_attendee(rng.choice(SURNAMES) + rng.choice(GIVEN), f"17{rng.randint(0, 9)}{90_000_000 + i}",
+                                              list(rng.choice([("returnee",), ("graduate",), ()])), "demo", now=when)
+        check_in(fair.id, attendee.id, "self", now=when)
+    organiser_id = db.session.scalar(select(User.id).where(User.login == ORGANISER_LOGIN))
+    for _ in range(120):
+        add_walk_in(fair.id, organiser_id)
+
+
+# --- follow-up to hire: when employers called, and the bureau's own call-backs ---------------
+
+DEMO_OUTCOMES = ("已电话联系，本人下周一去面试", "电话未接通，明天再打", "本人已在外地打工，暂不找工作",
+                 "已提醒企业尽快联系", "本人想找离家近的轻活，已推荐社区岗位")
+
+
+def _add_followups(organiser: User) -> None:
+    """The employers' calls happened some hours after each signing (contacted_at), and the
+    bureau called back a few people in key groups, so the person files, the call list and
+    the ranking of employers who have not called all show something."""
+    rng = random.Random(48)
+    called = db.session.execute(
+        select(Intent.id, Intent.created_at).where(Intent.status != "new", Intent.contacted_at.is_(None))
+    ).all()
+    if called:
+        db.session.execute(update(Intent), [
+            {"id": i, "contacted_at": at + timedelta(hours=rng.randint(2, 60))} for i, at in called
+        ])
+    waiting = db.session.scalars(
+        select(Intent.attendee_id).where(Intent.status.in_(("new", "unsuitable", "no_show")))
+        .distinct().order_by(Intent.attendee_id).limit(12)
+    ).all()
+    for n, attendee_id in enumerate(waiting[::3]):
+        db.session.add(FollowUp(attendee_id=attendee_id, user_id=organiser.id,
+                                outcome=DEMO_OUTCOMES[n % len(DEMO_OUTCOMES)], created_at=utcnow()))

@@ -13,9 +13,11 @@ import threading
 import time
 
 from flask import Flask, current_app, has_request_context, request
+from flask_babel import force_locale
 
 from fairsite import pubsub
 from fairsite.extensions import db
+from fairsite.i18n import LOCALES
 from fairsite.live import service as live
 from fairsite.live.models import LiveSession
 
@@ -56,22 +58,25 @@ def live_changed(session_id: int) -> None:
     session = db.session.get(LiveSession, session_id)
     if session is None:
         return
-    with _rendering(current_app, _base_url()):
-        state = live.render_state(session)
-    # One message carrying the three events: one wake-up and one write per viewer.
-    pubsub.publish_many(live.channel(session_id), list(state.items()), retain=True)
+    # Once per language (each viewer listens on the channel of theirs).
+    for locale in LOCALES:
+        with _rendering(current_app, _base_url()), force_locale(locale):
+            state = live.render_state(session)
+        # One message carrying the three events: one wake-up and one write per viewer.
+        pubsub.publish_many(live.channel(session_id, locale), list(state.items()), retain=True)
     pubsub.publish(live.host_channel(session_id), "tally")
 
 
 def prime_live(session: LiveSession) -> None:
     """Make sure this process can hand new subscribers the current state (after a restart,
     before any change): rendered once per process, not per viewer."""
-    if pubsub.retained(live.channel(session.id)):
-        return
-    with _rendering(current_app, _base_url()):
-        state = live.render_state(session)
-    for event, html in state.items():
-        pubsub.keep_local(live.channel(session.id), event, html)
+    for locale in LOCALES:
+        if pubsub.retained(live.channel(session.id, locale)):
+            continue
+        with _rendering(current_app, _base_url()), force_locale(locale):
+            state = live.render_state(session)
+        for event, html in state.items():
+            pubsub.keep_local(live.channel(session.id, locale), event, html)
 
 
 # Counts go out at most once a second per session and process: at a viral moment dozens of
@@ -126,7 +131,8 @@ def _publish_counts(app: Flask, session_id: int, base: str | None) -> None:
     session = db.session.get(LiveSession, session_id)
     if session is None:
         return
-    with _rendering(app, base):
-        html = live.render_counts(session)
-    pubsub.publish(live.channel(session_id), "counts", html, retain=True)
+    for locale in LOCALES:
+        with _rendering(app, base), force_locale(locale):
+            html = live.render_counts(session)
+        pubsub.publish(live.channel(session_id, locale), "counts", html, retain=True)
     pubsub.publish(live.host_channel(session_id), "tally")

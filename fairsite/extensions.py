@@ -1,5 +1,6 @@
 """The Flask extensions, created unbound here and bound to the app in create_app()."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,4 +31,7 @@ login_manager = LoginManager()
 htmx = Htmx()
 csrf = CSRFProtect()
 babel = Babel()
+# Pages compressed (brotli, gzip) by the app server itself; static files come precompressed
+# (fairsite/assets.py). Settings: COMPRESS_* in config.py.
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address)

@@ -32,6 +32,17 @@ def content_security_policy(frame_src: Iterable[str] = ()) -> str:
     ))
 
 
+def fixed_headers(frame_src: Iterable[str] = ()) -> dict[str, str]:
+    """The headers every response carries, pages and static files alike (static files skip
+    Flask: fairsite/assets.py adds these to them)."""
+    return {
+        "Content-Security-Policy": content_security_policy(frame_src),
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+
+
 class SecureCookiesOverHttps:
     """WSGI middleware: over HTTPS every cookie the site sets is Secure (the session, the
     remember-me and the attendee's device cookie alike), so one configuration serves
@@ -60,7 +71,8 @@ def _secured(name: str, value: str) -> tuple[str, str]:
     return name, value if "secure" in attributes else value + "; Secure"
 
 
-def _for_staff() -> bool:
+def for_staff() -> bool:
+    """Whether this request is for a staff page (by its blueprint's audience)."""
     name = request.blueprint or ""
     return name in STAFF_BLUEPRINTS or name.startswith(STAFF_BLUEPRINT_PREFIXES)
 
@@ -77,19 +89,17 @@ def init_app(app: Flask, *, frame_src: Iterable[str] = (),
         # proxies only.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    csp = content_security_policy(frame_src)
+    fixed = fixed_headers(frame_src)
     private = frozenset(private_endpoints)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = csp
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        for name, value in fixed.items():
+            headers[name] = value
         if request.is_secure:
             headers["Strict-Transport-Security"] = HSTS
-        if request.endpoint in private or _for_staff():
+        if request.endpoint in private or for_staff():
             if response.get_etag()[0] and "no-cache" in headers.get("Cache-Control", ""):
                 # A conditional polling fragment (the tally board's counts): the browser may
                 # keep it to ask "changed?" every 2 s and get a 304; no proxy keeps it.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 
 from flask import Flask
@@ -42,7 +43,16 @@ def _on_begin(conn) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _sqlite_datetime(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it on SQLite (always with microseconds). The sqlite3
+    module's own adapter drops ".000000", and "02:00:00" sorts before "02:00:00.000000": a
+    row the plain-SQL runner wrote at a whole second would compare wrongly with the same
+    instant bound by the ORM."""
+    return value.isoformat(" ", "microseconds")
+
+
 def init_app(_app: Flask) -> None:
+    sqlite3.register_adapter(datetime, _sqlite_datetime)
     if not event.contains(Engine, "connect", _on_connect):
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)

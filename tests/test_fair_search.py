@@ -30,7 +30,7 @@ def next_link(body: str) -> str | None:
 
 
 def count_line(body: str) -> str:
-    return re.search(r"共 (\S+) 个岗位符合条件", body).group(1)
+    return re.search(r"共 (\S+) 个职位符合条件", body).group(1)
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def test_show_infinite_scroll_sends_the_next_cards_alone(client, hx, make_fair, 
         response = hx.get(url)
         body = response.get_data(as_text=True)
         assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-        assert "<html" not in body and "<section" not in body and "个岗位符合条件" not in body
+        assert "<html" not in body and "<section" not in body and "个职位符合条件" not in body
         seen += vacancy_ids(body)
     assert seen == [v.id for v in vacancies]
 
@@ -264,11 +264,11 @@ def test_show_headline_follows_vacancy_edits_at_once(client, hx, login_as, make_
     booth = make_booth(employer=user.employer, vacancies=1)  # 10 posts at 3,800-5,200
     vacancy = booth.vacancies[0]
     fair_page = f"/fairs/{booth.fair_id}"
-    assert "1 家企业 · 10 个岗位 · 平均月薪 4500 元" in client.get(fair_page).get_data(as_text=True)
+    assert "1 家企业 · 10 个岗位 · 平均月薪 4,500 元" in client.get(fair_page).get_data(as_text=True)
     data = {f"v{vacancy.id}-{k}": v for k, v in GOOD.items()}  # 5 posts at 5,000-7,500
     hx.post(f"/employer/vacancies/{vacancy.id}", data=data)
-    assert "1 家企业 · 5 个岗位 · 平均月薪 6250 元" in client.get(fair_page).get_data(as_text=True)
-    assert "5 个岗位 · 平均月薪 6250 元" in client.get("/").get_data(as_text=True)
+    assert "1 家企业 · 5 个岗位 · 平均月薪 6,250 元" in client.get(fair_page).get_data(as_text=True)
+    assert "5 个岗位 · 平均月薪 6,250 元" in client.get("/").get_data(as_text=True)
     hx.post(f"/employer/vacancies/{vacancy.id}/close")
     assert "1 家企业 · 0 个岗位 · 平均月薪 0 元" in client.get(fair_page).get_data(as_text=True)
 
@@ -276,10 +276,10 @@ def test_show_headline_follows_vacancy_edits_at_once(client, hx, login_as, make_
 def test_show_logged_in_staff_see_their_own_navigation(client, login_as, make_booth):
     booth = make_booth(vacancies=2)
     anonymous = client.get(f"/fairs/{booth.fair_id}").get_data(as_text=True)
-    assert "工作人员登录" in anonymous and "退出" not in anonymous
+    assert "工作人员登录" in anonymous and "data-logout" not in anonymous
     login_as("organiser")
     page = client.get(f"/fairs/{booth.fair_id}").get_data(as_text=True)
-    assert "退出" in page and titles(page) == ["岗位1", "岗位2"]
+    assert "data-logout" in page and titles(page) == ["岗位1", "岗位2"]
     assert page.count("我有意向</button>") == 2
     for body in (anonymous, page):
         assert "__fs_" not in body and "fs-intent" not in body  # every slot and placeholder filled

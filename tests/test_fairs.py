@@ -29,7 +29,7 @@ def test_show_headline_is_computed_from_data(client, make_fair, make_booth, make
     make_booth(fair=fair, employer=e3, vacancies=[make_vacancy(e3, headcount=7, is_open=False)])
     page = client.get(f"/fairs/{fair.id}").get_data(as_text=True)
     # (10*4000 + 30*5000 + 10*2000) / 50 = 4200; e3 has a booth but no open vacancy
-    assert "3 家企业 · 50 个岗位 · 平均月薪 4200 元" in page
+    assert "3 家企业 · 50 个岗位 · 平均月薪 4,200 元" in page
 
 
 def test_show_counts_intents_and_attendees(client, make_booth, make_intent):

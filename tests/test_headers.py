@@ -269,7 +269,7 @@ def test_qr_png_and_share_link_use_site_address_whatever_the_forwarded_host(clie
     forged = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
     png = client.get(f"/qr/fair/{fid}.png", headers=forged)
     assert png.status_code == 200
-    assert png.data == qr_png(f"{SITE}/fairs/{fid}")
+    assert png.data == qr_png(f"{SITE}/fairs/{fid}/checkin")
     assert client.get(f"/live/{sid}/qr.png", headers=forged).data == qr_png(f"{SITE}/l/{sid}")
     page = client.get(f"/live/{sid}", headers=forged).get_data(as_text=True)
     assert f"{SITE}/l/{sid}" in page and "evil.example" not in page
@@ -283,7 +283,7 @@ def test_forwarded_host_of_another_site_is_refused_behind_trusted_proxy(client, 
     assert response.status_code == 400
     ok = client.get(f"/qr/fair/{site['fair_id']}.png",
                     headers={"X-Forwarded-Host": "jobs.example.gov.cn", "X-Forwarded-Proto": "https"})
-    assert ok.status_code == 200 and ok.data == qr_png(f"{SITE}/fairs/{site['fair_id']}")
+    assert ok.status_code == 200 and ok.data == qr_png(f"{SITE}/fairs/{site['fair_id']}/checkin")
 
 
 def test_app_refuses_to_start_in_production_without_site_address(tmp_path, monkeypatch):

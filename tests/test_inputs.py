@@ -10,7 +10,7 @@ import pytest
 from flask import abort
 from sqlalchemy import select, text
 
-from fairsite import app as app_module
+from fairsite import web
 from fairsite.booths.models import Booth
 from fairsite.extensions import db
 from fairsite.intents.models import Attendee, Intent
@@ -107,7 +107,7 @@ def test_fairs_show_min_pay_that_is_not_a_number_filters_nothing(client, make_fa
     fair = _fair_with(make_fair, make_booth, make_employer, make_vacancy, 2)
     response = client.get(f"/fairs/{fair.id}", query_string={"min_pay": min_pay})
     assert response.status_code == 200
-    assert "共 2 个岗位符合条件" in response.get_data(as_text=True)
+    assert "共 2 个职位符合条件" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("fair", ["²", "١", "9" * 30, "2147483648"])
@@ -327,7 +327,7 @@ def test_server_error_page_never_fails_itself(app, client, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("template broken")
 
-    monkeypatch.setattr(app_module, "render_template", broken)
+    monkeypatch.setattr(web, "render_template", broken)
     response = client.get("/test/failed-request")
     assert response.status_code == 500
     assert "服务器出了点问题" in response.get_data(as_text=True)

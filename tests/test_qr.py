@@ -46,7 +46,7 @@ def test_booth_png_unknown_token_and_database_id_are_404(client, make_booth):
     assert client.get(f"/qr/booth/{booth.id}.png").status_code == 404
 
 
-def test_fair_png_is_the_fair_page(client, make_fair, monkeypatch):
+def test_fair_png_is_the_entrance_check_in(client, make_fair, monkeypatch):
     fair = make_fair()
     made = []
     real = service._make
@@ -54,7 +54,7 @@ def test_fair_png_is_the_fair_page(client, make_fair, monkeypatch):
     service.qr_png.cache_clear()
     response = client.get(f"/qr/fair/{fair.id}.png")
     assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
-    assert made == [f"http://fair.test/fairs/{fair.id}"]
+    assert made == [f"http://fair.test/fairs/{fair.id}/checkin"]
 
 
 def test_fair_png_of_draft_fair_is_404(client, make_fair):

@@ -42,11 +42,17 @@ def test_report_page_shows_totals_groups_sources_hours_and_follow_up(client, log
     # 40 posts, average (30*4500 + 10*5500)/40 = 4750
     assert '<span class="num">40</span>' in page and '<span class="num">4,750</span>' in page
     compact = "".join(page.split())
-    # Returnees: 1 person, 2 intents, contacted/interviewed/hired 1 each (withdrawn intent left out).
-    assert '<td>返乡农民工</td><tdclass="n">1</td><tdclass="n">2</td><tdclass="n">1</td><tdclass="n">1</td><tdclass="n">1</td>' in compact
-    assert '<td>高校毕业生</td><tdclass="n">1</td><tdclass="n">1</td><tdclass="n">1</td><tdclass="n">1</td><tdclass="n">0</td>' in compact
-    assert '<td>合计</td><tdclass="n">2</td><tdclass="n">3</td><tdclass="n">2</td><tdclass="n">2</td><tdclass="n">1</td>' in compact
-    assert '<td>现场代登记</td><tdclass="n">1</td><tdclass="n">1</td>' in compact
+    def cells(*values):
+        return "".join(f'<tdclass="n">{v}</td>' for v in values)
+
+    # Columns: 进场, people, intents, contacted, interviewed, 现场签约, 录用, 到岗.
+    # Returnees: came, 1 person, 2 intents, contacted/interviewed/hired (withdrawn intent left out).
+    assert "<td>返乡农民工</td>" + cells(1, 1, 2, 1, 1, 0, 1, 0) in compact
+    # The graduate signed from the live session: not at the gate.
+    assert "<td>高校毕业生</td>" + cells(0, 1, 1, 1, 1, 0, 0, 0) in compact
+    # Two came (the one who withdrew came too).
+    assert "<td>合计</td>" + cells(2, 2, 3, 2, 2, 0, 1, 0) in compact
+    assert "<td>现场代登记</td>" + cells("—", 1, 1) in compact
     assert "<td>10:00–10:59</td>" in page and "<td>14:00–14:59</td>" in page
     assert "A-08" in page and "川南汽车零部件有限公司" in page
 
@@ -62,11 +68,12 @@ def test_report_xlsx_has_a_sheet_per_breakdown(client, login_as, make_fair, make
     assert wb.sheetnames == ["总览", "按重点群体", "按来源", "按时段", "按企业"]
     summary = {row[0]: row[1] for row in wb["总览"].iter_rows(values_only=True) if row and row[0]}
     assert summary["招聘岗位（个）"] == 40 and summary["平均月薪（元）"] == 4750
-    assert summary["登记求职者（人）"] == 2 and summary["求职意向（条）"] == 3 and summary["已录用（人）"] == 1
+    assert summary["达成意向（人）"] == 2 and summary["达成意向（条）"] == 3 and summary["录用（人）"] == 1
+    assert summary["进场人数（人）"] == 2 and summary["进场者中达成意向（%）"] == 100
     groups = {row[0]: row[1:] for row in wb["按重点群体"].iter_rows(min_row=2, values_only=True) if row and row[0]}
-    assert groups["返乡农民工"] == (1, 2, 1, 1, 1)
-    assert groups["脱贫人口"] == (1, 2, 1, 1, 1)
-    assert groups["合计"] == (2, 3, 2, 2, 1)
+    assert groups["返乡农民工"] == (1, 1, 2, 1, 1, 0, 1, 0)
+    assert groups["脱贫人口"] == (1, 1, 2, 1, 1, 0, 1, 0)
+    assert groups["合计"] == (2, 2, 3, 2, 2, 0, 1, 0)
     employers = list(wb["按企业"].iter_rows(min_row=2, values_only=True))
     assert employers[0][:2] == ("A-08", "川南汽车零部件有限公司")
 

@@ -17,8 +17,9 @@ from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 import gevent
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,6 +32,28 @@ if TYPE_CHECKING:
 
 ORGANISER = "organiser"
 EMPLOYER = "employer"
+
+# Staff roles within each kind of login (User.staff_role). What each may open is declared on
+# the views by the decorators in fairsite.accounts.service.
+ADMIN = "admin"
+DESK = "desk"
+VIEWER = "viewer"
+BOOTH = "booth"
+STAFF_ROLES = {
+    ORGANISER: {ADMIN: _l("管理员"), DESK: _l("服务台"), VIEWER: _l("查看")},
+    EMPLOYER: {ADMIN: _l("管理员"), BOOTH: _l("展位人员")},
+}
+STAFF_ROLE_HINTS = {
+    ORGANISER: {
+        ADMIN: _l("全部功能，包括工作人员账号"),
+        DESK: _l("现场代登记、签到计数、实时看板"),
+        VIEWER: _l("只看实时看板和报表"),
+    },
+    EMPLOYER: {
+        ADMIN: _l("全部功能，包括账号、导出和查看完整手机号"),
+        BOOTH: _l("查看名单（手机号隐藏）、更新跟进状态和备注"),
+    },
+}
 T = TypeVar("T")
 
 
@@ -74,6 +97,11 @@ class User(UserMixin, db.Model):
         CheckConstraint(
             "(role = 'employer') = (employer_id IS NOT NULL)", name="employer_staff_have_employer"
         ),
+        CheckConstraint(
+            "(role = 'organiser' AND staff_role IN ('admin', 'desk', 'viewer'))"
+            " OR (role = 'employer' AND staff_role IN ('admin', 'booth'))",
+            name="staff_role",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +110,11 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     name: Mapped[str] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(20))
+    # What this login may do within its kind: see STAFF_ROLES.
+    staff_role: Mapped[str] = mapped_column(String(20), default=ADMIN, server_default=ADMIN)
+    # Set when an admin invited the login with a password they saw: the first thing the
+    # person does is choose their own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     # What session and remember-me cookies carry (see the module docstring).
@@ -116,3 +149,16 @@ class User(UserMixin, db.Model):
     @property
     def is_employer(self) -> bool:
         return self.role == EMPLOYER
+
+    @property
+    def is_admin(self) -> bool:
+        return self.staff_role == ADMIN
+
+    @property
+    def access_key(self) -> str:
+        """"organiser:desk", "employer:booth"...: what views' declared roles are made of."""
+        return f"{self.role}:{self.staff_role}"
+
+    @property
+    def staff_role_label(self) -> str:
+        return str(STAFF_ROLES.get(self.role, {}).get(self.staff_role, self.staff_role))

@@ -17,13 +17,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from fairsite.accounts.forms import LoginForm, PasswordForm
-from fairsite.accounts.models import User, hash_password
+from fairsite.accounts.models import ADMIN, BOOTH, DESK, VIEWER, User, hash_password
 from fairsite.accounts.service import (
     authenticate,
     home_for,
     normalise_login,
     safe_next,
-    staff_required,
+    staff_roles,
     start_session,
 )
 from fairsite.audit.service import record
@@ -77,7 +77,7 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"],
                key_func=lambda: f"password|{request.remote_addr}", methods=["POST"])
-@staff_required
+@staff_roles(organiser=(ADMIN, DESK, VIEWER), employer=(ADMIN, BOOTH))
 def password():
     """Change one's own password; the login's other sessions end, this one goes on."""
     form = PasswordForm()
@@ -89,6 +89,7 @@ def password():
             with write_transaction():
                 user = db.session.get(User, current_user.id, populate_existing=True)
                 user.password_hash = new_hash
+                user.must_change_password = False
                 user.end_sessions()
                 record("account.password", "user", user.id)
             start_session(user)

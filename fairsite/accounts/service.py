@@ -1,9 +1,11 @@
-"""Who may see a page, and where a staff member goes after logging in. A wrong role gets 404,
-as if the page did not exist; anonymous users are sent to log in.
+"""Who may see a page, and where a staff member goes after logging in. A wrong kind of login
+gets 404, as if the page did not exist; a staff role of the right kind without the right gets
+403; anonymous users are sent to log in.
 
 Each access decorator marks its view with the audience it serves (`view.audience`:
-"organiser", "employer" or "staff"), so tests can walk every route of an audience from the
-url_map."""
+"organiser", "employer" or "staff") and the roles it allows (`view.roles`, a set of
+"organiser:admin", "employer:booth"...), so tests can walk every route for every role from the
+url_map (tests/test_roles.py), and templates hide what a role cannot open (may_open)."""
 from __future__ import annotations
 
 import unicodedata
@@ -11,45 +13,97 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, session, url_for
+from flask import abort, current_app, flash, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import select
 
-from fairsite.accounts.models import User, check_unknown_login
+from fairsite.accounts.models import (
+    ADMIN,
+    EMPLOYER,
+    ORGANISER,
+    STAFF_ROLES,
+    User,
+    check_unknown_login,
+)
 from fairsite.extensions import db, login_manager
+from fairsite.web import after_write
 
 
-def _role_required(role: str) -> Callable:
+def _access(audience: str, allowed: dict[str, tuple[str, ...]], *, declared: bool = True) -> Callable:
+    """The access decorator: `allowed` maps a kind of login to the staff roles that may open
+    the view. Anonymous visitors are sent to log in; another kind of login gets 404 (as if the
+    page did not exist), a role of the right kind without the right gets 403; a login invited
+    with a password someone else saw goes to choose its own first."""
+    kinds = frozenset(allowed)
+    keys = frozenset(f"{kind}:{role}" for kind, roles in allowed.items() for role in roles)
+
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if current_user.role != role:
+            if current_user.role not in kinds:
                 abort(404)
+            if current_user.must_change_password and request.endpoint != "accounts.password":
+                flash(_("请先设置您自己的密码。"), "error")
+                return after_write(url_for("accounts.password"))
+            if current_user.access_key not in keys:
+                abort(403)
             return view(*args, **kwargs)
 
-        wrapped.audience = role
+        wrapped.audience = audience
+        if declared:
+            wrapped.roles = keys
+        elif hasattr(wrapped, "roles"):
+            del wrapped.roles  # functools.wraps copied the inner view's attributes
         return wrapped
 
     return decorator
 
 
-organiser_required = _role_required("organiser")
-employer_required = _role_required("employer")
+def organiser_roles(*roles: str) -> Callable:
+    """Organisers with one of these staff roles, e.g. @organiser_roles(ADMIN, DESK)."""
+    return _access(ORGANISER, {ORGANISER: roles or ALL_ORGANISER_ROLES})
 
 
-def staff_required(view: Callable) -> Callable:
-    """Any logged-in organiser or employer staff member."""
+def employer_roles(*roles: str) -> Callable:
+    """Employer staff with one of these staff roles, e.g. @employer_roles(ADMIN, BOOTH)."""
+    return _access(EMPLOYER, {EMPLOYER: roles or ALL_EMPLOYER_ROLES})
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return view(*args, **kwargs)
 
-    wrapped.audience = "staff"
-    return wrapped
+def staff_roles(organiser: tuple[str, ...] = (), employer: tuple[str, ...] = ()) -> Callable:
+    """Organisers and employer staff alike (running a live session, one's own password)."""
+    allowed = {kind: roles for kind, roles in ((ORGANISER, organiser), (EMPLOYER, employer)) if roles}
+    return _access("staff", allowed)
+
+
+ALL_ORGANISER_ROLES = tuple(STAFF_ROLES[ORGANISER])
+ALL_EMPLOYER_ROLES = tuple(STAFF_ROLES[EMPLOYER])
+
+# Without declared roles: admins only, and tests/test_roles.py fails until the view says
+# which roles it serves (use organiser_roles / employer_roles / staff_roles instead).
+organiser_required = _access(ORGANISER, {ORGANISER: (ADMIN,)}, declared=False)
+employer_required = _access(EMPLOYER, {EMPLOYER: (ADMIN,)}, declared=False)
+staff_required = _access("staff", {ORGANISER: (ADMIN,), EMPLOYER: (ADMIN,)}, declared=False)
+
+
+def may_open(endpoint: str) -> bool:
+    """Whether the logged-in user's role may open `endpoint` (templates hide the links and
+    buttons it may not use). A view without declared roles is for admins only."""
+    if not current_user.is_authenticated:
+        return False
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return False
+    roles = getattr(view, "roles", None)
+    if roles is None:
+        audience = getattr(view, "audience", None)
+        if audience is None:
+            return True
+        kind_ok = audience in ("staff", current_user.role)
+        return kind_ok and current_user.is_admin
+    return current_user.access_key in roles
 
 
 def own_employer_id() -> int:
@@ -111,8 +165,54 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
+    if user.must_change_password:
+        return url_for("accounts.password")
     if user.is_employer:
         return url_for("employer.dashboard")
     if user.is_organiser:
         return url_for("manage_fairs.index")
     return url_for("fairs.index")
+
+
+def _other_active_admins(member: User) -> int:
+    """Active admins of the member's kind (its employer, for employer staff) besides the
+    member, their rows locked so two admins demoting themselves at once cannot both pass."""
+    query = select(User.id).where(
+        User.role == member.role, User.staff_role == ADMIN, User.active.is_(True),
+        User.id != member.id,
+    )
+    if member.employer_id is not None:
+        query = query.where(User.employer_id == member.employer_id)
+    return len(db.session.scalars(query.with_for_update()).all())
+
+
+def change_staff_role(member: User, staff_role: str) -> str | None:
+    """Give `member` another staff role of its kind, inside the caller's write transaction:
+    its sessions end (what it may open has changed). Returns why it was refused, or None.
+    The last active admin cannot give up the role: somebody must be able to run the staff."""
+    if staff_role not in STAFF_ROLES[member.role]:
+        return _("请选择一个角色")
+    if staff_role == member.staff_role:
+        return None
+    if member.staff_role == ADMIN and member.active and not _other_active_admins(member):
+        return _("至少要保留一个在用的管理员账号")
+    member.staff_role = staff_role
+    member.end_sessions()
+    return None
+
+
+def set_staff_active(member: User, active: bool) -> str | None:
+    """Switch `member` off (its sessions end now, and stay ended) or on again, inside the
+    caller's write transaction. Not one's own login, so nobody locks themselves out."""
+    if member.id == current_user.id:
+        return _("不能停用自己正在使用的账号")
+    if not active and member.active and member.staff_role == ADMIN and not _other_active_admins(member):
+        return _("至少要保留一个在用的管理员账号")
+    member.active = active
+    if not active:
+        member.end_sessions()
+    return None
+
+
+def role_choices(kind: str) -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in STAFF_ROLES[kind].items()]

@@ -10,8 +10,8 @@ from flask import Blueprint, request
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
-from fairsite.accounts.models import User
-from fairsite.accounts.service import organiser_required
+from fairsite.accounts.models import ADMIN, User
+from fairsite.accounts.service import organiser_roles
 from fairsite.audit.models import ACTIONS, OBJECT_LABELS, ROLE_LABELS, AuditEntry
 from fairsite.clock import CST
 from fairsite.employers.models import Employer
@@ -102,7 +102,7 @@ def _actions() -> list[tuple[str, str]]:
 
 
 @bp.get("/manage/audit")
-@organiser_required
+@organiser_roles(ADMIN)
 def index():
     filt = AuditFilter.from_args(request.args)
     total = db.session.scalar(filt.apply(select(func.count(AuditEntry.id))))

@@ -29,9 +29,18 @@ ACTIONS = {
     "account.password": _l("修改密码"),
     "account.activate": _l("启用账号"),
     "account.deactivate": _l("停用账号"),
+    "account.role": _l("更改账号角色"),
     "live.take_down": _l("下线直播"),
     "live.bring_back": _l("重新上线直播"),
     "live.platforms": _l("修改直播平台名单"),
+    "import.confirm": _l("表格导入企业和岗位"),
+    "account.login_sent": _l("发送导入企业的登录信息"),
+    "intent.invite": _l("发面试邀请短信"),
+    "sms.budget": _l("设置短信预算"),
+    "people.search": _l("查找求职者"),
+    "people.view": _l("查看一人一档"),
+    "followup.add": _l("记录回访"),
+    "followups.export": _l("导出实名制台账"),
 }
 OBJECT_LABELS = {
     "intent": _l("求职意向"),

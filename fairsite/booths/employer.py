@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from fairsite.accounts.service import employer_required, own_employer_id
+from fairsite.accounts.models import ADMIN, BOOTH
+from fairsite.accounts.service import employer_roles, own_employer_id
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.booths.service import touch_booth
 from fairsite.extensions import db
@@ -47,21 +48,22 @@ def _open_fairs(employer_id: int):
 
 def _mine_context(employer_id: int, errors: dict | None = None, notes: dict | None = None) -> dict:
     booths = db.session.scalars(
-        select(Booth).where(Booth.employer_id == employer_id)
+        select(Booth).join(Fair, Fair.id == Booth.fair_id).where(Booth.employer_id == employer_id)
         .options(selectinload(Booth.fair), selectinload(Booth.vacancies))
-        .order_by(Booth.created_at.desc(), Booth.id.desc())
+        # The coming or running fair first, the ones long past last.
+        .order_by(Fair.date.desc(), Booth.id.desc())
     ).all()
     return dict(booths=booths, fairs=_open_fairs(employer_id), errors=errors or {}, notes=notes or {})
 
 
 @bp.get("/employer/booths")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def index():
     return render("booths/mine.html", **_mine_context(own_employer_id()))
 
 
 @bp.route("/employer/booths/apply/<int:fair_id>", methods=["GET", "POST"])
-@employer_required
+@employer_roles(ADMIN)
 def apply(fair_id: int):
     employer_id = own_employer_id()
     fair = db.session.get(Fair, fair_id)
@@ -100,7 +102,7 @@ def _placements_context(booth: Booth, saved: bool = False) -> dict:
 
 
 @bp.route("/employer/booths/<int:booth_id>/vacancies", methods=["GET", "POST"])
-@employer_required
+@employer_roles(ADMIN)
 def placements(booth_id: int):
     booth = own_booth(booth_id)
     if request.method == "GET":
@@ -127,7 +129,7 @@ def placements(booth_id: int):
 # ---- poster -----------------------------------------------------------------------------------
 
 @bp.get("/employer/booths/<int:booth_id>/poster")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def poster(booth_id: int):
     booth = own_booth(booth_id)
     if booth.status != "approved":

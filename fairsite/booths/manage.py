@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from fairsite import events
-from fairsite.accounts.service import organiser_required
+from fairsite.accounts.models import ADMIN
+from fairsite.accounts.service import organiser_roles
 from fairsite.audit import service as audit
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.booths.service import touch_booth
@@ -122,7 +123,7 @@ def _index(fair, show: str, errors: dict | None = None, status: int = 200):
 
 
 @bp.get("/manage/fairs/<int:fair_id>/booths")
-@organiser_required
+@organiser_roles(ADMIN)
 def index(fair_id: int):
     fair = get_fair(fair_id)
     show = request.args.get("show", "")
@@ -141,7 +142,7 @@ def _decided(booth: Booth) -> None:
 
 
 @bp.post("/manage/booths/<int:booth_id>/approve")
-@organiser_required
+@organiser_roles(ADMIN)
 def approve(booth_id: int):
     typed = request.form.get("number", "").strip()
     zone = _zone(request.form.get("zone"))
@@ -189,7 +190,7 @@ class DuplicateNumber(Exception):
 
 
 @bp.post("/manage/booths/<int:booth_id>/reject")
-@organiser_required
+@organiser_roles(ADMIN)
 def reject(booth_id: int):
     reason = clean_text(request.form.get("reason") or "", 200)
     if not reason:
@@ -207,7 +208,7 @@ def reject(booth_id: int):
 
 
 @bp.post("/manage/fairs/<int:fair_id>/booths/approve-all")
-@organiser_required
+@organiser_roles(ADMIN)
 def approve_all(fair_id: int):
     """Approve every pending application, numbering them in a zone in order of application."""
     zone = _zone(request.form.get("zone"))
@@ -236,7 +237,7 @@ def approve_all(fair_id: int):
 
 
 @bp.get("/manage/fairs/<int:fair_id>/posters")
-@organiser_required
+@organiser_roles(ADMIN)
 def posters(fair_id: int):
     """Every approved booth's A4 poster, then the fair's entrance poster: one print job."""
     fair = get_fair(fair_id)
@@ -245,7 +246,8 @@ def posters(fair_id: int):
         .options(selectinload(Booth.employer), selectinload(Booth.vacancies))
         .order_by(Booth.number)
     ).all()
-    fair_url = public_url("fairs.show", fair_id=fair.id)
+    # The entrance poster opens the check-in (签到), which leads on to the fair page.
+    fair_url = public_url("checkins.checkin", fair_id=fair.id)
     return render(
         "booths/manage_posters.html", fair=fair, booths=booths, fair_url=fair_url,
         fair_qr=qr_svg(fair_url),

@@ -22,7 +22,7 @@ from fairsite.extensions import db, limiter
 from fairsite.intents.device import current_device, signed_vacancy_ids
 from fairsite.sql import fetch_one
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import render_shared
+from fairsite.web import fill_sign_keys, render_shared
 
 bp = Blueprint("booths", __name__)
 
@@ -79,7 +79,8 @@ def _build(token: str, booth_status: str, fair_status: str) -> CachedPage:
     if fair.takes_intents:
         for v in vacancies:
             buttons[v.id] = tuple(
-                render_shared("intents/_button.html", CSRF_PLACEHOLDER, vacancy=v, where=where, signed=s)
+                render_shared("intents/_button.html", CSRF_PLACEHOLDER, sign_keys=True, vacancy=v,
+                              where=where, signed=s)
                 for s in (False, True)
             )
     parts = tuple(int(p) if i % 2 else p for i, p in enumerate(_SLOT.split(html)))
@@ -115,7 +116,7 @@ def show(token: str):
                 out.append(variants[part in signed])
         else:
             out.append(part)
-    html = "".join(out).replace(CSRF_PLACEHOLDER, generate_csrf())
+    html = fill_sign_keys("".join(out).replace(CSRF_PLACEHOLDER, generate_csrf()))
     # Per-user parts inside: never stored by a shared cache.
     return current_app.response_class(
         html, page.status, {"Cache-Control": "private, no-cache", "Vary": "Cookie"},

@@ -25,7 +25,8 @@ from fairsite.vacancies.models import Vacancy
 
 # Booth tokens are URL-safe base64 (models.new_token); anything else is never looked up.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")
-POSTER_VACANCIES = 5
+# Vacancies a booth's A4 poster lists: eight still fit the sheet (two columns past four).
+POSTER_VACANCIES = 8
 
 
 def valid_token(token: str | None) -> bool:

@@ -7,8 +7,17 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from fairsite.accounts.models import EMPLOYER, User
-from fairsite.accounts.service import employer_required, normalise_login, own_employer_id
+from fairsite.accounts.models import ADMIN, BOOTH, EMPLOYER, STAFF_ROLE_HINTS, STAFF_ROLES, User
+from fairsite.accounts.service import (
+    change_staff_role,
+    employer_roles,
+    home_for,
+    normalise_login,
+    own_employer_id,
+    role_choices,
+    set_staff_active,
+    start_session,
+)
 from fairsite.audit.service import record
 from fairsite.booths.models import Booth
 from fairsite.booths.service import touch_employer
@@ -16,7 +25,7 @@ from fairsite.employers.forms import INDUSTRIES, ProfileForm, StaffForm
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
-from fairsite.intents.service import IntentFilter, intent_rows
+from fairsite.intents.service import IntentFilter, follow_up_hours, intent_rows, waiting_people
 from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render, wants_fragment
@@ -29,7 +38,7 @@ def own_employer() -> Employer:
 
 
 @bp.get("/employer")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def dashboard():
     employer_id = own_employer_id()
     booths = db.session.execute(
@@ -53,11 +62,14 @@ def dashboard():
         closed_vacancies=counts.get(False, 0),
         newest=newest,
         newest_total=total,
+        # People still 待联系 after FOLLOW_UP_HOURS: the bureau ranks employers by it.
+        waiting=waiting_people(employer_id),
+        waiting_hours=round(follow_up_hours()),
     )
 
 
 @bp.route("/employer/profile", methods=["GET", "POST"])
-@employer_required
+@employer_roles(ADMIN)
 def profile():
     employer = own_employer()
     form = ProfileForm(obj=employer)
@@ -81,18 +93,20 @@ def profile():
 
 
 @bp.route("/employer/staff", methods=["GET", "POST"])
-@employer_required
+@employer_roles(ADMIN)
 def staff():
     employer_id = own_employer_id()
     form = StaffForm()
+    form.staff_role.choices = role_choices(EMPLOYER)
     if form.validate_on_submit():
         login = normalise_login(form.login.data)
-        user = User(login=login, name=form.name.data, role=EMPLOYER, employer_id=employer_id)
+        user = User(login=login, name=form.name.data, role=EMPLOYER, employer_id=employer_id,
+                    staff_role=form.staff_role.data)
         user.set_password(form.password.data)
         db.session.add(user)
         try:
             db.session.flush()
-            record("account.create", "user", user.id, user.name)
+            record("account.create", "user", user.id, f"{user.name} {user.staff_role}")
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
@@ -104,27 +118,59 @@ def staff():
         select(User).where(User.employer_id == employer_id).order_by(User.id)
     ).all()
     status = 422 if form.errors else 200
-    return render("employers/staff.html", None, status, form=form, members=members, me=current_user)
+    return render("employers/staff.html", None, status, form=form, members=members, me=current_user,
+                  roles=STAFF_ROLES[EMPLOYER], hints=STAFF_ROLE_HINTS[EMPLOYER])
+
+
+def _own_member(user_id: int) -> User:
+    """A colleague's login, locked for the change (another employer's is a 404)."""
+    member = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if member is None or member.employer_id != own_employer_id():
+        abort(404)
+    return member
 
 
 @bp.post("/employer/staff/<int:user_id>/active")
-@employer_required
+@employer_roles(ADMIN)
 def staff_active(user_id: int):
-    """Switch a colleague's login off (someone left) or on again. Not one's own login, so an
-    employer cannot lock itself out by mistake."""
-    employer_id = own_employer_id()
+    """Switch a colleague's login off (someone left; its open sessions end now, and stay
+    ended) or on again. Not one's own login, so an employer cannot lock itself out by mistake."""
     active = request.form.get("active") == "1"
     with write_transaction():
-        member = db.session.get(User, user_id)
-        if member is None or member.employer_id != employer_id:
-            abort(404)
-        if member.id == current_user.id:
-            flash(_("不能停用自己正在使用的账号"), "error")
-            return after_write(url_for("employer.staff"))
-        member.active = active
-        if not active:
-            member.end_sessions()  # the colleague's open sessions end now, and stay ended
-        record("account.activate" if active else "account.deactivate", "user", member.id, member.name)
+        member = _own_member(user_id)
+        was = member.active
+        refused = set_staff_active(member, active)
+        if refused is None and was != active:
+            record("account.activate" if active else "account.deactivate", "user", member.id, member.name)
         name = member.name
+    if refused:
+        flash(refused, "error")
+        return after_write(url_for("employer.staff"))
     flash(_("已启用 %(name)s 的账号", name=name) if active else _("已停用 %(name)s 的账号", name=name), "ok")
+    return after_write(url_for("employer.staff"))
+
+
+@bp.post("/employer/staff/<int:user_id>/role")
+@employer_roles(ADMIN)
+def staff_role(user_id: int):
+    """Make a colleague an admin (staff, exports, full numbers) or booth staff (masked lists,
+    statuses and notes). Their sessions end; the firm always keeps an active admin."""
+    staff_role = request.form.get("staff_role", "")
+    with write_transaction():
+        member = _own_member(user_id)
+        before = member.staff_role
+        refused = change_staff_role(member, staff_role)
+        changed = refused is None and before != member.staff_role
+        if changed:
+            record("account.role", "user", member.id, f"{member.name} {before}→{member.staff_role}")
+        name, label = member.name, member.staff_role_label
+    if refused:
+        flash(refused, "error")
+        return after_write(url_for("employer.staff"))
+    if changed and member.id == current_user.id:
+        start_session(member)  # one's own other sessions end; this one goes on, in the new role
+        flash(_("您的角色已改为“%(role)s”", role=label), "ok")
+        return after_write(home_for(member))
+    if changed:
+        flash(_("%(name)s 的角色已改为“%(role)s”，其登录已退出", name=name, role=label), "ok")
     return after_write(url_for("employer.staff"))

@@ -1,7 +1,7 @@
 """Employer forms: self-registration, the profile, and a second staff login. Registration and
 the profile share the firm's fields and their checks (credit code checksum, mobile number)."""
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField, TextAreaField
+from wtforms import PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from fairsite.employers.credit_code import normalise_credit_code
@@ -61,3 +61,7 @@ class StaffForm(Form):
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Length(max=60)])
     login = _login_field()
     password = _password(_l("初始密码（至少 8 位）"))
+    # Choices: fairsite.accounts.models.STAFF_ROLES (set by the view). Left out, the colleague
+    # is booth staff: the smaller role.
+    staff_role = SelectField(_l("角色"), default="booth", validators=[DataRequired(_l("请选择一个角色"))],
+                             validate_choice=True)

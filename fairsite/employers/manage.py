@@ -8,7 +8,8 @@ from flask import Blueprint, abort, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from fairsite.accounts.service import organiser_required
+from fairsite.accounts.models import ADMIN
+from fairsite.accounts.service import organiser_roles
 from fairsite.audit.service import record
 from fairsite.booths.service import touch_employer
 from fairsite.clock import utcnow
@@ -23,7 +24,7 @@ RECENT = 20
 
 
 @bp.get("/manage/employers")
-@organiser_required
+@organiser_roles(ADMIN)
 def index():
     pending = db.session.scalars(
         select(Employer).where(Employer.status == PENDING)
@@ -41,7 +42,7 @@ def index():
 
 
 @bp.post("/manage/employers/<int:employer_id>/approve")
-@organiser_required
+@organiser_roles(ADMIN)
 def approve(employer_id: int):
     with write_transaction():
         employer = db.session.get(Employer, employer_id)

@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from fairsite import events
-from fairsite.accounts.service import organiser_required
+from fairsite.accounts.models import ADMIN, DESK, VIEWER
+from fairsite.accounts.service import organiser_roles
 from fairsite.audit import service as audit
 from fairsite.booths.models import Booth
 from fairsite.extensions import db
@@ -21,7 +22,8 @@ from fairsite.web import after_write, render
 
 bp = Blueprint("manage_fairs", __name__)
 
-FIELDS = ("title", "kind", "campaign", "venue", "date", "opens_at", "closes_at", "description")
+FIELDS = ("title", "kind", "campaign", "venue", "contact_phone", "date", "opens_at", "closes_at", "description",
+          "verify_phone")
 
 
 def booth_counts(fair_ids) -> dict[int, dict[str, int]]:
@@ -37,7 +39,7 @@ def booth_counts(fair_ids) -> dict[int, dict[str, int]]:
 
 
 @bp.get("/manage/fairs")
-@organiser_required
+@organiser_roles(ADMIN, DESK, VIEWER)
 def index():
     fairs = db.session.scalars(select(Fair).order_by(Fair.date.desc(), Fair.id.desc())).all()
     ids = [f.id for f in fairs]
@@ -54,7 +56,7 @@ def index():
 
 
 @bp.route("/manage/fairs/new", methods=["GET", "POST"])
-@organiser_required
+@organiser_roles(ADMIN)
 def create():
     form = FairForm()
     if form.validate_on_submit():
@@ -72,12 +74,13 @@ def _fill(fair: Fair, form: FairForm) -> None:
     """Copy the form onto the fair; optional text left empty is stored as ""."""
     for name in FIELDS:
         setattr(fair, name, getattr(form, name).data)
-    for name in ("campaign", "venue", "description"):
+    for name in ("campaign", "venue", "contact_phone", "description"):
         setattr(fair, name, getattr(fair, name) or "")
+    fair.campaign_id = form.campaign_id.data or None
 
 
 @bp.get("/manage/fairs/<int:fair_id>")
-@organiser_required
+@organiser_roles(ADMIN, DESK, VIEWER)
 def show(fair_id: int):
     fair = get_fair(fair_id)
     return render(
@@ -87,7 +90,7 @@ def show(fair_id: int):
 
 
 @bp.route("/manage/fairs/<int:fair_id>/edit", methods=["GET", "POST"])
-@organiser_required
+@organiser_roles(ADMIN)
 def edit(fair_id: int):
     fair = get_fair(fair_id)
     form = FairForm(obj=fair)
@@ -104,7 +107,7 @@ def edit(fair_id: int):
 
 
 @bp.post("/manage/fairs/<int:fair_id>/status")
-@organiser_required
+@organiser_roles(ADMIN)
 def status(fair_id: int):
     target = request.form.get("to", "")
     with write_transaction():

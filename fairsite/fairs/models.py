@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fairsite.clock import utcnow
@@ -53,7 +53,13 @@ class Fair(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20), default="park")
     campaign: Mapped[str] = mapped_column(String(60), default="")
+    # The campaign (fairsite.campaigns) whose returns count this fair.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     venue: Mapped[str] = mapped_column(String(200), default="")
+    # The organisers' phone for attendees' questions, printed on the desk slip (b66_fair_contact).
+    contact_phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # A new phone confirms a code by text before its first signing here (fairsite/sms/codes.py).
+    verify_phone: Mapped[bool] = mapped_column(default=False, server_default=false())
     date: Mapped[date]
     opens_at: Mapped[time | None]
     closes_at: Mapped[time | None]

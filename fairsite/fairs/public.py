@@ -42,7 +42,8 @@ from fairsite.fairs.service import (
     search_vacancies,
 )
 from fairsite.intents.device import current_device, signed_vacancy_ids
-from fairsite.web import page_or_fragment, render, render_shared, wants_fragment
+from fairsite.live.service import now_and_next
+from fairsite.web import fill_sign_keys, page_or_fragment, render, render_shared, wants_fragment
 
 bp = Blueprint("fairs", __name__)
 
@@ -87,7 +88,7 @@ class Slotted:
                                            where={"fair": self.fair_id}, signed=True))
             elif part in self.buttons:
                 out.append(self.buttons[part])
-        html = "".join(out).replace(CSRF_PLACEHOLDER, generate_csrf())
+        html = fill_sign_keys("".join(out).replace(CSRF_PLACEHOLDER, generate_csrf()))
         return html if intents is None else html.replace(INTENTS_PLACEHOLDER, str(intents))
 
 
@@ -123,7 +124,9 @@ class SharedResults:
 
     @property
     def count_text(self) -> str:
-        return f"{self.count}+" if self.more else str(self.count)
+        if self.count is None:
+            return ""
+        return f"{self.count:,}+" if self.more else f"{self.count:,}"
 
 
 # Kept in this process, keyed by the fair page's version. A page of results with its buttons,
@@ -159,8 +162,8 @@ def _shared_results(fair_id: int, state: PageState, filt: VacancyFilter, after, 
                           after=after, next_url=next_url, intent_slot=_slot)
     buttons = {}
     if fair.takes_intents and results.rows:
-        unsigned = render_shared("fairs/_vacancy_buttons.html", CSRF_PLACEHOLDER, fair=fair, results=results,
-                                 button_end=_BUTTON_END).split(_BUTTON_END)
+        unsigned = render_shared("fairs/_vacancy_buttons.html", CSRF_PLACEHOLDER, sign_keys=True, fair=fair,
+                                 results=results, button_end=_BUTTON_END).split(_BUTTON_END)
         buttons = {v.id: unsigned[i] for i, (v, *_rest) in enumerate(results.rows)}
     filters = None
     if with_count:
@@ -211,7 +214,7 @@ def index():
             headlines[fair.id] = dataclasses.replace(_shared_fair(fair.id, state).headline,
                                                      attendees=state.attendees, intents=state.intents)
     fairs = [fair for fair in fairs if fair.id in headlines]
-    return render("fairs/index.html", fairs=fairs, headlines=headlines)
+    return render("fairs/index.html", fairs=fairs, headlines=headlines, live_sessions=now_and_next())
 
 
 @bp.get("/fairs/<int:fair_id>")

@@ -31,7 +31,8 @@ from openpyxl.styles import Font
 from sqlalchemy import func, select
 
 from fairsite import events, sse
-from fairsite.accounts.service import employer_required, own_employer_id
+from fairsite.accounts.models import ADMIN, BOOTH
+from fairsite.accounts.service import employer_roles, may_open, own_employer_id
 from fairsite.audit import service as audit
 from fairsite.booths.models import Booth
 from fairsite.clock import local_time, utcnow
@@ -43,8 +44,10 @@ from fairsite.intents.service import (
     PAGE_SIZE,
     IntentFilter,
     count_rows,
+    follow_up_hours,
     intent_rows,
     row_query,
+    set_status,
 )
 from fairsite.numbers import parse_page
 from fairsite.sql import write_transaction
@@ -101,11 +104,12 @@ def _list_context(employer_id: int, filt: IntentFilter, revealed: int | None = N
     return dict(
         filt=filt, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
         version=list_version(employer_id), revealed=revealed, **filter_choices(employer_id),
+        overdue_hours=round(follow_up_hours()),
     )
 
 
 @bp.get("/employer/intents")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def index():
     employer_id = own_employer_id()
     context = _list_context(employer_id, IntentFilter.from_args(request.args))
@@ -113,7 +117,7 @@ def index():
 
 
 @bp.get("/employer/intents/rows")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def rows():
     """The rows fragment. With ?v= the caller's version: 204 (htmx keeps what it shows)
     when nothing changed, so SSE nudges and polling cost one aggregate query."""
@@ -126,7 +130,7 @@ def rows():
 
 
 @bp.get("/employer/intents/stream")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def stream():
     return sse.stream(f"employer:{own_employer_id()}")
 
@@ -139,7 +143,7 @@ def _own_intent(employer_id: int, intent_id: int) -> Intent:
 
 
 @bp.post("/employer/intents/<int:intent_id>/status")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def status(intent_id: int):
     employer_id = own_employer_id()
     status = request.form.get("status", "")
@@ -153,9 +157,7 @@ def status(intent_id: int):
         else:
             error = None
             change = f"{intent.status} -> {status}" + ("; note" if note != intent.note else "")
-            intent.status = status
-            intent.note = note
-            intent.updated_at = utcnow()
+            set_status(intent, status, note)
             # The note itself stays out of the log: it is free text about a person.
             audit.record("intent.status", "intent", intent.id, change)
             # The list's refresh check reads this instead of visiting rows.
@@ -181,7 +183,7 @@ def _redirect_back():
 
 
 @bp.post("/employer/intents/<int:intent_id>/reveal")
-@employer_required
+@employer_roles(ADMIN)
 def reveal(intent_id: int):
     employer_id = own_employer_id()
     with write_transaction():
@@ -211,7 +213,7 @@ def reveal(intent_id: int):
 
 def _header() -> list[str]:
     return [_("姓名"), _("手机号"), _("重点群体"), _("家乡"), _("意向岗位"), _("招聘会"), _("来源"),
-            _("展位/直播"), _("登记时间"), _("跟进状态"), _("备注")]
+            _("展位/直播"), _("登记时间"), _("跟进状态"), _("首次联系时间"), _("备注")]
 
 
 def _cells(row) -> list:
@@ -234,6 +236,7 @@ def _cells(row) -> list:
         where,
         local_time(row.created_at),
         _("已撤回") if withdrawn else str(STATUSES.get(row.status, row.status)),
+        local_time(row.contacted_at),
         row.note,
     ]
 
@@ -282,7 +285,7 @@ def _csv_stream(batches: Iterator[list]) -> Iterator[bytes]:
 def _xlsx_file(batches: Iterator[list]):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("求职意向")
-    for col, width in zip("ABCDEFGHIJK", (10, 14, 18, 10, 18, 30, 12, 12, 18, 10, 30), strict=True):
+    for col, width in zip("ABCDEFGHIJKL", (10, 14, 18, 10, 18, 30, 12, 12, 18, 10, 18, 30), strict=True):
         sheet.column_dimensions[col].width = width
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
@@ -307,7 +310,7 @@ def _xlsx_file(batches: Iterator[list]):
 
 
 @bp.post("/employer/intents/export")
-@employer_required
+@employer_roles(ADMIN)
 def export():
     employer_id = own_employer_id()
     fmt = request.form.get("format", "xlsx")
@@ -352,6 +355,8 @@ def intent_row_kit() -> dict:
             "csrf": generate_csrf(),
             "status_url": url_for("employer_intents.status", intent_id=_ID),
             "reveal_url": url_for("employer_intents.reveal", intent_id=_ID),
+            # Booth staff see masked numbers only (no reveal button).
+            "can_reveal": may_open("employer_intents.reveal"),
             "id": str(_ID),
             "labels": {
                 "name": _("姓名"), "phone": _("手机号"), "groups": _("重点群体"),

@@ -37,6 +37,8 @@ class AttendeeForm(Form):
         _l("我已阅读上面的说明，同意登记"),
         validators=[DataRequired(_l("请勾选同意，才能登记。"))],
     )
+    # A separate consent, unticked unless the person ticks it (PIPL): vacancy pushes by text.
+    push = BooleanField(_l("愿意接收岗位推送短信（可随时退订）"), default=False)
 
     #: The normalised 11-digit number, set by validation.
     normalised_phone: str | None = None

@@ -9,9 +9,11 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from fairsite import events
-from fairsite.accounts.service import organiser_required
+from fairsite.accounts.models import ADMIN, DESK
+from fairsite.accounts.service import organiser_roles
 from fairsite.audit import service as audit
 from fairsite.booths.models import Booth, BoothVacancy
+from fairsite.checkins.service import check_in
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.service import get_fair
@@ -20,6 +22,7 @@ from fairsite.intents.forms import DeskForm
 from fairsite.intents.models import Attendee, Intent
 from fairsite.intents.service import find_or_create_attendee, record_intent
 from fairsite.numbers import parse_ids
+from fairsite.sms import service as sms
 from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render
@@ -67,7 +70,7 @@ def _page(fair, form, q: str, picked: list[int], error: str = "", status: int = 
 
 
 @bp.route("/manage/fairs/<int:fair_id>/desk", methods=["GET", "POST"])
-@organiser_required
+@organiser_roles(ADMIN, DESK)
 def desk(fair_id: int):
     fair = get_fair(fair_id)
     form = DeskForm()
@@ -91,6 +94,8 @@ def desk(fair_id: int):
             form.name.data, form.normalised_phone, form.groups.data or [],
             current_app.config["CONSENT_VERSION"], consent_method="verbal",
         )
+        # Registered at the desk: the person is at the fair (进场人数).
+        check_in(fair.id, attendee.id, "desk")
         for row in rows:
             signed = record_intent(
                 attendee, row.Vacancy, "desk", fair_id=fair.id, booth_id=row.booth_id,
@@ -102,17 +107,20 @@ def desk(fair_id: int):
         audit.record("desk.register", "attendee", attendee.id,
                      f"fair={fair.id} vacancies={len(rows)} new={new}"
                      + ("" if created else " existing"))
+        # The slip's content by text (booths, employers), sent by the queue after the commit.
+        receipt = sms.desk_receipt(fair.id, attendee.id) if new else []
+    sms.dispatch(receipt)
     for employer_id in sorted(employers) or [None]:
         events.intent_changed(fair.id, None, employer_id)
     if not created and attendee.name != form.name.data:
         flash(_("这个手机号以前登记过，姓名按原登记的“%(name)s”。", name=attendee.name), "ok")
-    flash(_("已登记 %(n)s 个岗位。请打印或抄写下面的回执交给本人。", n=new) if new
+    flash(_("已登记 %(n)s 个职位。请打印或抄写下面的回执交给本人。", n=new) if new
           else _("所选岗位这个人都已登记过。"), "ok")
     return after_write(url_for("manage_intents.desk_slip", fair_id=fair.id, attendee_id=attendee.id))
 
 
 @bp.get("/manage/fairs/<int:fair_id>/desk/vacancies")
-@organiser_required
+@organiser_roles(ADMIN, DESK)
 def desk_vacancies(fair_id: int):
     """Active search: the ticked vacancies, then those matching title, employer or booth."""
     fair = get_fair(fair_id)
@@ -123,7 +131,7 @@ def desk_vacancies(fair_id: int):
 
 
 @bp.get("/manage/fairs/<int:fair_id>/desk/slip/<int:attendee_id>")
-@organiser_required
+@organiser_roles(ADMIN, DESK)
 def desk_slip(fair_id: int, attendee_id: int):
     """The person's slip: the jobs signed at this fair, booths and employers' phones. Only for
     someone registered at this fair's desk (anyone else's record is not the desk's to open),

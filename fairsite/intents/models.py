@@ -30,17 +30,35 @@ SOURCES = {
     "web": _l("网页"),
     "desk": _l("现场代登记"),
 }
+# Follow-up statuses (跟进状态), set by the employer, in the order bureaus count them:
+# 待联系 → 已联系 → 已面试 → 现场签约 / 已录用 → 已到岗, or 不合适, or 未到岗.
 STATUSES = {
     "new": _l("待联系"),
     "contacted": _l("已联系"),
     "interviewed": _l("已面试"),
+    "signed": _l("现场签约"),
     "hired": _l("已录用"),
+    "onboard": _l("已到岗"),
     "unsuitable": _l("不合适"),
+    "no_show": _l("未到岗"),
 }
+# The stages a report counts, by the statuses that reached them: anything past 待联系 was
+# contacted; an agreement (signed on site or hired) followed an interview or a talk at the
+# booth; 未到岗 is an agreement the person did not take up.
+CONTACTED_STATUSES = tuple(s for s in STATUSES if s != "new")
+INTERVIEWED_STATUSES = ("interviewed", "signed", "hired", "onboard", "no_show")
+AGREED_STATUSES = ("signed", "hired", "onboard", "no_show")
+# Turned down: the bureau calls those turned down everywhere (fairsite.followups).
+TURNED_DOWN_STATUSES = ("unsuitable", "no_show")
 
 
 class Attendee(db.Model):
     __tablename__ = "attendees"
+    __table_args__ = (
+        # The organiser's person search by name (fairsite.followups): a prefix match served by
+        # the index (GLOB on SQLite, LIKE with the pattern operator class on PostgreSQL).
+        Index("ix_attendees_name", "name", postgresql_ops={"name": "text_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40))
@@ -58,6 +76,11 @@ class Attendee(db.Model):
     # Set when `flask purge` erased the person's data (retention period over): the row stays,
     # without name, number, hometown or devices, so that the reports still add up.
     purged_at: Mapped[datetime | None]
+    # The separate, unticked consent to vacancy pushes by text (精准推送), with the version of
+    # its wording (PIPL); stopped by the link in a push, a reply "TD" or the person's /me page.
+    push_consent_version: Mapped[str | None] = mapped_column(String(40))
+    push_consent_at: Mapped[datetime | None]
+    push_stopped_at: Mapped[datetime | None]
 
     intents: Mapped[list[Intent]] = relationship(
         back_populates="attendee", cascade="all, delete-orphan", passive_deletes=True
@@ -98,7 +121,8 @@ class Intent(db.Model):
             "source IN ('booth', 'fair', 'live', 'web', 'desk')", name="source"
         ),
         CheckConstraint(
-            "status IN ('new', 'contacted', 'interviewed', 'hired', 'unsuitable')",
+            "status IN ('new', 'contacted', 'interviewed', 'signed', 'hired', 'onboard', "
+            "'unsuitable', 'no_show')",
             name="status",
         ),
         Index("ix_intents_fair_created", "fair_id", "created_at"),
@@ -107,6 +131,11 @@ class Intent(db.Model):
         # The per-phone and per-device signing limits count the last hour's intents.
         Index("ix_intents_attendee_created", "attendee_id", "created_at"),
         Index("ix_intents_device_created", "device_id", "created_at"),
+        # Who is waiting to be called (status "new", oldest first): the employer's dashboard
+        # and list filter, the bureau's call list and the ranking of employers who have not
+        # called (fairsite.followups).
+        Index("ix_intents_employer_status_created", "employer_id", "status", "created_at"),
+        Index("ix_intents_status_created", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +151,9 @@ class Intent(db.Model):
     source: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default="new")
     note: Mapped[str] = mapped_column(Text, default="")
+    # When the employer first moved the intent past 待联系 (intents.service.set_status): how
+    # long the person waited to be called.
+    contacted_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -133,3 +165,16 @@ class Intent(db.Model):
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
 
+
+
+class SignKey(db.Model):
+    """The idempotency key an intent button was rendered with, once it signed: the same key
+    sent again (a retry, a signing the phone kept offline) is answered as that signing."""
+
+    __tablename__ = "sign_keys"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vacancy_id: Mapped[int]
+    intent_id: Mapped[int] = mapped_column(ForeignKey("intents.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

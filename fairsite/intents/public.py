@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 
 import limits
@@ -17,6 +19,7 @@ from sqlalchemy import select
 from fairsite import events, group_commit
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.booths.service import valid_token
+from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db, limiter
 from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
@@ -26,6 +29,9 @@ from fairsite.intents.forms import AttendeeForm
 from fairsite.intents.models import Attendee, Intent
 from fairsite.live.models import LiveItem, LiveSession
 from fairsite.numbers import parse_id
+from fairsite.sms import codes as sms_codes
+from fairsite.sms import push as sms_push
+from fairsite.sms import service as sms_service
 from fairsite.sql import fetch_one
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, is_htmx, render
@@ -33,6 +39,10 @@ from fairsite.web import after_write, is_htmx, render
 bp = Blueprint("intents", __name__)
 
 _SLOT = re.compile(r"[a-z][a-z0-9_-]{0,29}")
+# The idempotency key an intent button is rendered with (see new_sign_key).
+_SIGN_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# How long a repeated first-time form may get back the device cookie its first copy set.
+_REISSUE_WINDOW = timedelta(days=1)
 
 
 @dataclass
@@ -243,61 +253,204 @@ def sign():
     gets the short form first (in place with htmx, as a page without)."""
     place = resolve_place(request.values)
     slot = _slot()
+    device = current_device()
+    key = _sign_key() if request.method == "POST" else None
+    # A repeat is answered as its first copy was, even should the fair have closed since.
+    repeat = _repeated(key, place, slot, device)
+    if repeat is not None:
+        return repeat
     if place.closed:
         return render("intents/closed.html", "intents/_closed.html", place=place, slot=slot)
-    device = current_device()
     if device is None:
-        return _sign_with_form(place, slot)
+        return _sign_with_form(place, slot, key)
     if request.method == "GET":
         return render("intents/sign.html", place=place, slot=slot, form=None)
     attendee = service.attendee_ref(device.attendee_id)
+    if _needs_code(place, attendee.phone) and not _already_signed(attendee.id, place.vacancy_id):
+        asked = _code_step(place, slot, key, attendee.phone, attendee_id=attendee.id)
+        if asked is not None:
+            return asked
     limits_ = _limits(attendee.phone, device.id)
     if not _hit(limits_) and not _already_signed(attendee.id, place.vacancy_id):
         return _too_many(place, slot)
-    signed = group_commit.commit(lambda: _record(attendee, place, device.id, limits_.recent))
+    signed = group_commit.commit(lambda: _record(attendee, place, device.id, limits_.recent, key))
     if signed is None:
         return _too_many(place, slot)
     return _signed(place, slot, signed)
 
 
+# --- the idempotency key ------------------------------------------------------------------
+#
+# Each intent button carries a key made when it was rendered. The signing it makes stores the
+# key beside its intent; the same key sent again (a retry on a congested network, a signing
+# the phone kept while offline and sends later, twice) is answered as that signing, before any
+# limit is counted: one intent, the same answer, whatever the number of retries.
+
+@bp.app_template_global()
+def new_sign_key(vacancy_id: int | None = None) -> str:
+    """A fresh key for one intent button (a shared render replaces this, see booths.public)."""
+    return secrets.token_urlsafe(18)
+
+
+def _sign_key() -> str | None:
+    raw = request.form.get("sign_key") or ""
+    # A malformed key is no key: the signing goes on as a plain one.
+    return raw if _SIGN_KEY.fullmatch(raw) else None
+
+
+_REPEATED = (
+    "SELECT k.intent_id, k.device_id, k.created_at, d.token, a.phone, i.withdrawn_at "
+    "FROM sign_keys k JOIN intents i ON i.id = k.intent_id "
+    "JOIN attendees a ON a.id = i.attendee_id "
+    "LEFT JOIN devices d ON d.id = k.device_id "
+    "WHERE k.key = :key AND k.vacancy_id = :vacancy_id"
+)
+
+
+def _repeated(key: str | None, place: Place, slot: str, device):
+    """The answer to a signing this key made already, or None when it is a new one. A key of
+    another device (or another vacancy) is no repeat: that request signs for itself."""
+    if key is None:
+        return None
+    row = fetch_one(_REPEATED, {"key": key, "vacancy_id": place.vacancy_id})
+    if row is None:
+        return None
+    intent_id, key_device_id, created_at, device_token, phone, withdrawn_at = row
+    if device is not None:
+        if key_device_id is not None and key_device_id != device.id:
+            return None
+        if withdrawn_at is not None:
+            # Withdrawn since: an old copy of the tap does not sign it again.
+            return after_write(place.back_url or url_for("intents.me"), "intents/_button.html",
+                               vacancy=place.vacancy, where=place.where, signed=False, id_prefix=slot)
+        return _signed(place, slot, service.Signed(intent_id, False))
+    # No device cookie: the answer to the first-time form got lost on the way (its cookie
+    # with it). The same form sent again, with the same phone number, gets that cookie back.
+    if request.form.get("step") != "form" or not device_token:
+        return None
+    form = AttendeeForm()
+    if not form.validate() or form.normalised_phone != phone:
+        return None
+    if _as_naive(created_at) < utcnow().replace(tzinfo=None) - _REISSUE_WINDOW:
+        return None
+    return remember(_signed(place, slot, service.Signed(intent_id, False)), device_token)
+
+
+def _as_naive(value):
+    if isinstance(value, str):  # SQLite through a plain query
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=None)
+
+
+def _store_key(key: str | None, vacancy_id: int, signed: service.Signed, device_id: int | None) -> None:
+    """Inside the signing's transaction: this key names this signing from now on."""
+    if key is None:
+        return
+    fetch_one(
+        "INSERT INTO sign_keys (key, vacancy_id, intent_id, device_id, created_at) "
+        "VALUES (:key, :vacancy_id, :intent_id, :device_id, :now) "
+        "ON CONFLICT (key) DO NOTHING RETURNING key",
+        {"key": key, "vacancy_id": vacancy_id, "intent_id": signed.intent_id,
+         "device_id": device_id, "now": utcnow()},
+    )
+
+
 def _record(attendee: service.AttendeeRef, place: Place, device_id: int,
-            recent: service.RecentLimits | None = None) -> service.Signed | None:
+            recent: service.RecentLimits | None = None, key: str | None = None) -> service.Signed | None:
     """The signing job (it runs in the group-commit writer: ids and plain values only).
     None when a limit counted in the database refuses it."""
     if not _may_sign(attendee.id, device_id, place.vacancy_id, recent):
         return None
     vacancy = service.VacancyRef(place.vacancy_id, place.employer_id)
-    return service.record_intent(
+    signed = service.record_intent(
         attendee, vacancy, place.source, fair_id=place.fair_id, booth_id=place.booth_id,
         live_session_id=place.live_session_id, device_id=device_id,
     )
+    _store_key(key, place.vacancy_id, signed, device_id)
+    return signed
 
 
-def _sign_with_form(place: Place, slot: str):
+def _sign_with_form(place: Place, slot: str, key: str | None = None):
     form = AttendeeForm()
     submitted = request.method == "POST" and request.form.get("step") == "form"
     if not submitted or not form.validate():
-        return render("intents/sign.html", "intents/_form.html", place=place, form=form, slot=slot)
+        # The form carries on the key of the button that opened it.
+        return render("intents/sign.html", "intents/_form.html", place=place, form=form, slot=slot,
+                      sign_key=key or new_sign_key())
     phone = form.normalised_phone
+    verified_now = False
+    if _needs_code(place, phone):
+        asked = _code_step(place, slot, key, phone, form=form)
+        if asked is not None:
+            return asked
+        verified_now = True
     limits_ = _limits(phone, None)
     if not _hit(limits_):
         return _too_many(place, slot)
     name, groups = form.name.data, form.groups.data or []
     consent_version = current_app.config["CONSENT_VERSION"]
+    wants_push = bool(form.push.data)
 
     def write():
         attendee, created = service.find_or_create_attendee(name, phone, groups, consent_version)
+        # The push consent is the person's own: given with a new number, or by whoever just
+        # proved the number is theirs with a code (never by someone typing another's number).
+        if wants_push and (created or verified_now):
+            sms_push.record_consent(attendee.id)
         # Refused before a device is added: a number over its limit gets no new cookie either.
         if not created and not _may_sign(attendee.id, None, place.vacancy_id, limits_.recent):
             return None, None
         device_id, device_token = service.add_device(attendee.id, full_access=created)
-        return _record(attendee, place, device_id), device_token
+        return _record(attendee, place, device_id, key=key), device_token
 
     signed, token = group_commit.commit(write)
     if signed is None:
         return _too_many(place, slot)
     response = _signed(place, slot, signed)
     return remember(response, token)
+
+
+# --- the verification code step (fairs.verify_phone) ------------------------------------------
+#
+# Between the sign form (or the tap of a known phone) and the confirmation: the code sent by
+# text is asked for in a plain form that carries everything the signing needs (the first-time
+# form's fields, the idempotency key), so it works without JavaScript, and a signing the phone
+# kept offline that is sent later gets this form as its answer, in its slot.
+
+def _needs_code(place: Place, phone: str) -> bool:
+    return bool(place.fair_id) and sms_codes.required(place.fair_id) \
+        and not sms_codes.verified(place.fair_id, phone)
+
+
+def _code_step(place: Place, slot: str, key: str | None, phone: str, *,
+               form: AttendeeForm | None = None, attendee_id: int | None = None):
+    """None when the code sent says this is the phone's owner; else the code form."""
+    notice, error, status = "", "", 200
+    if request.form.get("code_step") == "check":
+        checked = sms_codes.check(place.fair_id, phone, request.form.get("code"))
+        if checked.ok:
+            return None
+        error = checked.message
+    else:
+        fair = db.session.get(Fair, place.fair_id)
+        issued = sms_codes.issue(place.fair_id, fair.title, phone, request.remote_addr,
+                                 attendee_id=attendee_id)
+        sms_service.dispatch(issued.message_ids)
+        notice = issued.notice
+        if issued.limited:
+            error, notice, status = notice, "", 429
+    carry = []
+    if form is not None:
+        carry = [("step", "form"), ("name", form.name.data), ("phone", phone), ("consent", "y")]
+        carry += [("groups", g) for g in form.groups.data or []]
+        if form.push.data:
+            carry.append(("push", "y"))
+    response = render("intents/code.html", "intents/_code.html", status, place=place, slot=slot,
+                      sign_key=key or new_sign_key(), carry=carry, phone=phone, notice=notice,
+                      error=error)
+    # The phone's offline queue shows this answer even when the page it was kept on is gone.
+    response.headers["X-Fs-Needs-Code"] = "1"
+    return response
 
 
 def _signed(place: Place, slot: str, signed: service.Signed):
@@ -378,9 +531,11 @@ def delete_me():
         select(Intent.fair_id, Intent.live_session_id, Intent.employer_id).where(device.visible())
     ).all())
     if device.full_access:
-        service.erase_attendee(device.attendee_id)
+        erased = service.erase_attendee(device.attendee_id)
     else:
-        service.erase_device(device.id)
+        erased = service.erase_device(device.id)
+    # Fairs where only a check-in went (进场人数) move too.
+    touched |= {(fair_id, live_id, None) for fair_id, live_id in erased}
     for fair_id, live_id, employer_id in touched:
         events.intent_changed(fair_id, live_id, employer_id)
     flash(_("您的信息已删除。"), "ok")

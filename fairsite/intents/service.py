@@ -7,12 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import Select, delete, func, literal, select, update
 
+from fairsite import clock
 from fairsite.booths.models import Booth
+from fairsite.checkins.models import CheckIn
 from fairsite.clock import local_hour, utcnow
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
+from fairsite.followups.models import FollowUp
 from fairsite.forms import clean_text
 from fairsite.intents.models import KEY_GROUPS, STATUSES, Attendee, Device, Intent, new_device_token
 from fairsite.live.models import LiveSession
@@ -119,7 +123,24 @@ def record_intent(
         tallies.bump(scope, counter_keys(values, groups, now))
     if fair_id and _count_new_fair_attendee(fair_id, attendee.id):
         tallies.bump(f"fair:{fair_id}", [("attendees", "")])
+    # Signing at the fair in person counts the person in its 进场人数 (a live viewer is not there).
+    if fair_id and values["source"] != "live":
+        tallies.count_entry(fair_id, attendee.id, signed=True)
     return Signed(intent_id, True)
+
+
+def _recount_entries(attendee_id: int, fair_ids: set[int]) -> None:
+    """Drop the person from the 进场人数 of those fairs where nothing shows they came."""
+    gone = [
+        fair_id for fair_id in fair_ids
+        if db.session.scalar(select(CheckIn.fair_id).where(
+            CheckIn.fair_id == fair_id, CheckIn.attendee_id == attendee_id)) is None
+        and db.session.scalar(select(Intent.id).where(
+            Intent.attendee_id == attendee_id, Intent.fair_id == fair_id, Intent.source != "live",
+        ).limit(1)) is None
+    ]
+    if gone:
+        tallies.drop_entries(attendee_id, gone)
 
 
 def _uncount(intent: Intent, groups: list[str]) -> None:
@@ -158,6 +179,8 @@ def erase_attendee(attendee_id: int) -> list[tuple[int | None, int | None]]:
         for fair_id in fair_ids:
             tallies.bump(f"fair:{fair_id}", [("attendees", "")], delta=-1)
         db.session.execute(delete(FairAttendee).where(FairAttendee.attendee_id == attendee_id))
+        touched.update((fair_id, None) for fair_id in tallies.drop_entries(attendee_id))
+        db.session.execute(delete(CheckIn).where(CheckIn.attendee_id == attendee_id))
         db.session.execute(delete(Intent).where(Intent.attendee_id == attendee_id))
         db.session.execute(delete(Device).where(Device.attendee_id == attendee_id))
         # Rows are gone already: drop the loaded objects rather than let the ORM delete them again.
@@ -249,6 +272,13 @@ def erase_device(device_id: int) -> list[tuple[int | None, int | None]]:
             if intent.withdrawn_at is None:
                 _uncount(intent, groups)
         db.session.execute(delete(Intent).where(Intent.device_id == device_id))
+        # Check-ins made from the device go with it; the person stays counted at a fair only
+        # while a check-in or an intent in person there remains.
+        checked_at = set(db.session.scalars(
+            delete(CheckIn).where(CheckIn.device_id == device_id).returning(CheckIn.fair_id)
+        ))
+        touched.update((fair_id, None) for fair_id in checked_at)
+        _recount_entries(attendee.id, fair_ids | checked_at)
         for fair_id in fair_ids:
             left = db.session.scalar(
                 select(Intent.id).where(Intent.attendee_id == attendee.id, Intent.fair_id == fair_id)
@@ -348,6 +378,9 @@ def purge_attendees(ids: list[int], now: datetime | None = None) -> int:
     now = now or utcnow()
     db.session.execute(delete(Device).where(Device.attendee_id.in_(ids)))
     db.session.execute(update(Intent).where(Intent.attendee_id.in_(ids)).values(note="", device_id=None))
+    # The bureau's follow-up notes are free text about the person too: the rows (who called,
+    # when) stay, their words go.
+    db.session.execute(update(FollowUp).where(FollowUp.attendee_id.in_(ids)).values(outcome=""))
     # One UPDATE by primary key, many parameter sets.
     db.session.execute(update(Attendee), [
         {"id": i, "name": "", "phone": purged_phone(i), "hometown": "", "purged_at": now} for i in ids
@@ -355,10 +388,46 @@ def purge_attendees(ids: list[int], now: datetime | None = None) -> int:
     return len(ids)
 
 
+# --- follow-up: statuses and who has waited too long -----------------------------------------
+
+def set_status(intent: Intent, status: str, note: str | None = None, now: datetime | None = None) -> None:
+    """Within the caller's write transaction: move the intent to `status` (a STATUSES code),
+    and keep when it was first moved past 待联系 (contacted_at: how long the person waited)."""
+    now = now or clock.utcnow()
+    intent.status = status
+    if note is not None:
+        intent.note = note
+    if status != "new" and intent.contacted_at is None:
+        intent.contacted_at = now
+    intent.updated_at = now
+
+
+def follow_up_hours() -> float:
+    return float(current_app.config.get("FOLLOW_UP_HOURS", 48))
+
+
+def follow_up_cutoff(now: datetime | None = None) -> datetime:
+    """Intents signed before this and still 待联系 have waited more than FOLLOW_UP_HOURS."""
+    return (now or clock.utcnow()) - timedelta(hours=follow_up_hours())
+
+
+def waiting_people(employer_id: int, now: datetime | None = None) -> int:
+    """How many people have an intent with the employer still 待联系 after FOLLOW_UP_HOURS
+    (read from the employer/status/created index)."""
+    return db.session.scalar(
+        select(func.count(func.distinct(Intent.attendee_id))).where(
+            Intent.employer_id == employer_id, Intent.status == "new",
+            Intent.created_at < follow_up_cutoff(now), Intent.withdrawn_at.is_(None),
+        )
+    ) or 0
+
+
 # --- the employer's list of people who signed ----------------------------------------------
 
 PAGE_SIZE = 100
 WITHDRAWN = "withdrawn"
+# Still 待联系 after FOLLOW_UP_HOURS: the dashboard's "waited too long" links here.
+OVERDUE = "overdue"
 
 
 @dataclass
@@ -375,7 +444,7 @@ class IntentFilter:
         return cls(
             fair=parse_id(args.get("fair")),
             vacancy=parse_id(args.get("vacancy")),
-            status=status if status in STATUSES or status == WITHDRAWN else "",
+            status=status if status in STATUSES or status in (WITHDRAWN, OVERDUE) else "",
             group=group if group in KEY_GROUPS else "",
         )
 
@@ -386,6 +455,9 @@ class IntentFilter:
             query = query.where(Intent.vacancy_id == self.vacancy)
         if self.status == WITHDRAWN:
             query = query.where(Intent.withdrawn_at.is_not(None))
+        elif self.status == OVERDUE:
+            query = query.where(Intent.status == "new", Intent.withdrawn_at.is_(None),
+                                Intent.created_at < follow_up_cutoff())
         elif self.status:
             query = query.where(Intent.status == self.status, Intent.withdrawn_at.is_(None))
         if self.group:
@@ -404,7 +476,7 @@ def row_query(employer_id: int) -> Select:
     return (
         select(
             Intent.id, Intent.status, Intent.note, Intent.source, Intent.created_at,
-            Intent.withdrawn_at, Intent.fair_id, Intent.vacancy_id,
+            Intent.withdrawn_at, Intent.fair_id, Intent.vacancy_id, Intent.contacted_at,
             Attendee.name, Attendee.phone, Attendee.groups, Attendee.hometown, Attendee.purged_at,
             Vacancy.title.label("vacancy_title"),
             Fair.title.label("fair_title"),

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from fairsite.campaigns.forms import CampaignField
 from fairsite.forms import Form, YearBetween
 from fairsite.live.service import stream_host
 
@@ -31,6 +32,9 @@ class LiveSessionForm(Form):
     title = StringField(_l("直播标题"), validators=[DataRequired(_l("请填写直播标题")), Length(max=120)])
     host_name = StringField(_l("主播"), validators=[Optional(), Length(max=60)])
     fair_id = SelectField(_l("所属招聘会（可不选）"), coerce=int, validate_choice=True)
+    # Organisers only (the view removes it for employers): a session tied to no fair counts
+    # in this campaign's return; one tied to a fair counts with the fair.
+    campaign_id = CampaignField()
     scheduled_at = DateTimeLocalField(
         _l("开播时间（北京时间）"), format="%Y-%m-%dT%H:%M",
         validators=[Optional(), YearBetween()],

@@ -11,7 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from fairsite import events, pubsub, sse
-from fairsite.accounts.service import organiser_required, staff_required
+from fairsite.accounts.models import ADMIN
+from fairsite.accounts.service import organiser_roles, staff_roles
 from fairsite.clock import CST, utcnow
 from fairsite.employers.models import APPROVED, Employer
 from fairsite.extensions import db
@@ -51,7 +52,7 @@ def staff_session(session_id: int) -> LiveSession:
 
 
 @bp.get("/live/manage")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def index():
     query = (select(LiveSession).options(selectinload(LiveSession.employer))  # is_public
              .order_by(LiveSession.scheduled_at.desc(), LiveSession.id.desc()))
@@ -70,6 +71,8 @@ def _form(session: LiveSession | None) -> LiveSessionForm:
         query = query.where(Fair.status.in_(PUBLIC_STATUSES))
     fairs = db.session.execute(query).all()
     form.fair_id.choices = [(0, _("不属于某场招聘会"))] + [(f.id, f.title) for f in fairs]
+    if _employer_scope() is not None:
+        del form.campaign_id  # campaigns are the bureau's
     if request.method == "GET" and session is not None:
         form.fair_id.data = session.fair_id or 0
         if session.scheduled_at:
@@ -86,11 +89,12 @@ def _form_data(form: LiveSessionForm) -> dict:
         scheduled_at=form.scheduled_at.data - CST if form.scheduled_at.data else None,
         stream_url=form.stream_url.data or "",
         description=form.description.data or "",
+        **({"campaign_id": form.campaign_id.data or None} if "campaign_id" in form else {}),
     )
 
 
 @bp.route("/live/new", methods=["GET", "POST"])
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def create():
     form = _form(None)
     if form.validate_on_submit():
@@ -109,7 +113,7 @@ def _edit_context(session: LiveSession, q: str = "") -> dict:
 
 
 @bp.route("/live/<int:session_id>/edit", methods=["GET", "POST"])
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def edit(session_id: int):
     session = staff_session(session_id)
     form = _form(session)
@@ -141,7 +145,7 @@ def _candidates(session: LiveSession, q: str) -> list:
 
 
 @bp.get("/live/<int:session_id>/candidates")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def candidates(session_id: int):
     session = staff_session(session_id)
     q = clean_text(request.args.get("q") or "", 50)
@@ -168,7 +172,7 @@ def _items_answer(session: LiveSession, error: str = ""):
 
 
 @bp.post("/live/<int:session_id>/items")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def add_item(session_id: int):
     session = staff_session(session_id)
     vacancy = db.session.get(Vacancy, parse_id(request.form.get("vacancy_id")) or 0)
@@ -180,14 +184,14 @@ def add_item(session_id: int):
 
 
 @bp.post("/live/<int:session_id>/items/<int:vacancy_id>/remove")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def remove_item(session_id: int, vacancy_id: int):
     session = staff_session(session_id)
     return _items_answer(session, _write(session, lambda: service.remove_item(session.id, vacancy_id)))
 
 
 @bp.post("/live/<int:session_id>/items/<int:vacancy_id>/move")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def move_item(session_id: int, vacancy_id: int):
     session = staff_session(session_id)
     delta = -1 if request.form.get("direction") == "up" else 1
@@ -202,13 +206,13 @@ def _console_context(session: LiveSession, error: str = "") -> dict:
     db.session.refresh(session)
     return dict(
         s=session, items=service.order(session.id), counts=service.counts(session.id),
-        viewers=pubsub.total_subscriber_count(service.channel(session.id)),
+        viewers=sum(pubsub.total_subscriber_count(c) for c in service.viewer_channels(session.id)),
         error=error, status_labels=service.STATUS_LABELS, viewer_url=viewer_url(session),
     )
 
 
 @bp.get("/live/<int:session_id>/host")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def host(session_id: int):
     session = staff_session(session_id)
     return render("live/host.html", "live/_console.html",
@@ -216,7 +220,7 @@ def host(session_id: int):
 
 
 @bp.get("/live/<int:session_id>/host/events")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def host_events(session_id: int):
     session = staff_session(session_id)
     return sse.stream(service.host_channel(session.id))
@@ -230,21 +234,21 @@ def _console_answer(session: LiveSession, error: str = ""):
 
 
 @bp.post("/live/<int:session_id>/start")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def start(session_id: int):
     session = staff_session(session_id)
     return _console_answer(session, _write(session, lambda: service.start(session.id)))
 
 
 @bp.post("/live/<int:session_id>/end")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def end(session_id: int):
     session = staff_session(session_id)
     return _console_answer(session, _write(session, lambda: service.end(session.id)))
 
 
 @bp.post("/live/<int:session_id>/present")
-@staff_required
+@staff_roles(organiser=(ADMIN,), employer=(ADMIN,))
 def present(session_id: int):
     """Now presenting: `vacancy_id`, or `step` = next / prev along the running order."""
     session = staff_session(session_id)
@@ -259,7 +263,7 @@ def present(session_id: int):
 
 
 @bp.post("/live/<int:session_id>/take-down")
-@organiser_required
+@organiser_roles(ADMIN)
 def take_down(session_id: int):
     """下线: the session leaves the public site (viewer page, stream, polling, signing)."""
     session = staff_session(session_id)
@@ -271,7 +275,7 @@ def take_down(session_id: int):
 
 
 @bp.post("/live/<int:session_id>/bring-back")
-@organiser_required
+@organiser_roles(ADMIN)
 def bring_back(session_id: int):
     session = staff_session(session_id)
     if service.take_down(session.id, False):
@@ -281,7 +285,7 @@ def bring_back(session_id: int):
 
 
 @bp.route("/live/manage/platforms", methods=["GET", "POST"])
-@organiser_required
+@organiser_roles(ADMIN)
 def platforms():
     """The video platforms stream links may go to: one host name a line."""
     form = PlatformsForm()

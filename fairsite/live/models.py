@@ -28,6 +28,8 @@ class LiveSession(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     host_name: Mapped[str] = mapped_column(String(60), default="")
     fair_id: Mapped[int | None] = mapped_column(ForeignKey("fairs.id"), index=True)
+    # The campaign its intents count in when it belongs to no fair (fairsite.campaigns).
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     # Set when an employer runs the session for its own vacancies.
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

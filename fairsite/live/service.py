@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 
+from fairsite import i18n
 from fairsite.audit.service import record
-from fairsite.clock import utcnow
-from fairsite.employers.models import Employer
+from fairsite.clock import CST, utcnow
+from fairsite.employers.models import APPROVED, Employer
 from fairsite.extensions import db
 from fairsite.live.models import LiveItem, LiveSession, StreamHost
 from fairsite.numbers import parse_id, parse_number
@@ -32,9 +33,15 @@ from fairsite.web import render_shared
 STATUS_LABELS = {"scheduled": _l("未开始"), "live": _l("直播中"), "ended": _l("已结束")}
 
 
-def channel(session_id: int) -> str:
-    """What viewers subscribe to."""
-    return f"live:{session_id}"
+def channel(session_id: int, locale: str | None = None) -> str:
+    """What viewers subscribe to: one channel per language (the shared fragments are
+    rendered once per change in each, fairsite/events.py), the viewer's own by default."""
+    locale = locale or i18n.current_locale()
+    return f"live:{session_id}" if locale == i18n.DEFAULT.locale else f"live:{session_id}:{locale}"
+
+
+def viewer_channels(session_id: int) -> list[str]:
+    return [channel(session_id, locale) for locale in i18n.LOCALES]
 
 
 def host_channel(session_id: int) -> str:
@@ -88,7 +95,10 @@ def stream_host(url: str | None) -> str | None:
     """The host name a stream link goes to, or None if it is not a plain http(s) link."""
     if not url or _LINK_UNSAFE.search(url):
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[" (an unfinished IPv6 address) and the like
+        return None
     netloc = parts.netloc.lower()
     if parts.scheme not in ("http", "https") or not _NETLOC.fullmatch(netloc):
         return None
@@ -366,3 +376,20 @@ def save_details(session: LiveSession, data: dict) -> bool:
             setattr(session, key, value)
         _bump(session)
     return True
+
+
+def now_and_next(limit: int = 6) -> list[LiveSession]:
+    """The home page's "直播带岗" list: public sessions live now, then those still to come
+    (scheduled from the start of today in Beijing on, or with no time set), soonest first."""
+    since = (utcnow() + CST).replace(hour=0, minute=0, second=0, microsecond=0) - CST
+    approved = or_(LiveSession.employer_id.is_(None),
+                   LiveSession.employer.has(Employer.status == APPROVED))
+    upcoming = and_(LiveSession.status == "scheduled",
+                    or_(LiveSession.scheduled_at.is_(None), LiveSession.scheduled_at >= since))
+    return list(db.session.scalars(
+        select(LiveSession)
+        .where(LiveSession.taken_down.is_(False), approved, or_(LiveSession.status == "live", upcoming))
+        .order_by(case((LiveSession.status == "live", 0), else_=1),
+                  LiveSession.scheduled_at.is_(None), LiveSession.scheduled_at, LiveSession.id)
+        .limit(limit)
+    ))

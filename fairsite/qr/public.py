@@ -42,4 +42,5 @@ def fair_png(fair_id: int):
     fair = db.session.get(Fair, fair_id)
     if fair is None or not fair.is_public:
         abort(404)
-    return _png(public_url("fairs.show", fair_id=fair.id), f"fair-{fair.id}.png")
+    # The entrance QR: check-in first (签到), then the fair page.
+    return _png(public_url("checkins.checkin", fair_id=fair.id), f"fair-{fair.id}.png")

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.image.svg
+from flask_babel import gettext as _
+from markupsafe import escape
 from qrcode.constants import ERROR_CORRECT_M
 
 
@@ -19,9 +21,16 @@ def _make(data: str, **kw):
     return code
 
 
-@lru_cache(maxsize=4096)
 def qr_svg(data: str) -> str:
-    """An <svg> element (no XML declaration) that scales to its container."""
+    """An <svg> element (no XML declaration) that scales to its container, labelled in the
+    reader's language."""
+    head, rest = _svg(data)
+    label = escape(_("二维码"))  # outside the f-string, where the extractor finds it
+    return f'{head} role="img" aria-label="{label}">{rest}'
+
+
+@lru_cache(maxsize=4096)
+def _svg(data: str) -> tuple[str, str]:
     image = _make(data, image_factory=qrcode.image.svg.SvgPathImage).make_image()
     svg = image.to_string(encoding="unicode")
     if svg.startswith("<?xml"):
@@ -29,7 +38,7 @@ def qr_svg(data: str) -> str:
     # Drop the fixed millimetre size: the page's CSS decides how big the code is.
     head, rest = svg.split(">", 1)
     head = re.sub(r'\s(width|height)="[^"]*"', "", head)
-    return f'{head} role="img" aria-label="二维码">{rest}'
+    return head, rest
 
 
 @lru_cache(maxsize=512)

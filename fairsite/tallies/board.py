@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 
 from fairsite.booths.models import Booth
 from fairsite.cache import VersionedCache
+from fairsite.checkins.service import Headcount, headcount_of
 from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
@@ -42,6 +43,7 @@ class Board:
     groups: list[tuple[str, int]] = field(default_factory=list)
     sources: list[tuple[str, int]] = field(default_factory=list)
     hours: list[tuple[int, int]] = field(default_factory=list)
+    headcount: Headcount = field(default_factory=lambda: Headcount(0, 0, 0))  # 进场人数
     updated_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -118,4 +120,5 @@ def build(fair: Fair, version: int | None = None) -> Board:
         groups=[(label, counts.get("group", {}).get(code, 0)) for code, label in KEY_GROUPS.items()],
         sources=[(label, counts.get("source", {}).get(code, 0)) for code, label in SOURCES.items()],
         hours=[(h, by_hour.get(f"{h:02d}", 0)) for h in hour_range(fair, by_hour)],
+        headcount=headcount_of(counts),
     )

@@ -7,7 +7,8 @@ import time
 from flask import Blueprint, send_file
 
 from fairsite import sse
-from fairsite.accounts.service import organiser_required
+from fairsite.accounts.models import ADMIN, DESK, VIEWER
+from fairsite.accounts.service import organiser_roles
 from fairsite.fairs.service import get_fair
 from fairsite.tallies import board as boards
 from fairsite.tallies import report as reports
@@ -26,14 +27,14 @@ def _etag(fair_id: int, version: int) -> str:
 
 
 @bp.get("/manage/fairs/<int:fair_id>/board")
-@organiser_required
+@organiser_roles(ADMIN, DESK, VIEWER)
 def board(fair_id: int):
     fair = get_fair(fair_id)
     return render("tallies/board.html", board=boards.build(fair), fair=fair)
 
 
 @bp.get("/manage/fairs/<int:fair_id>/board/tally")
-@organiser_required
+@organiser_roles(ADMIN, DESK, VIEWER)
 def tally(fair_id: int):
     """The board's numbers. The version is read before anything else, so an unchanged board
     costs one indexed row and a 304."""
@@ -49,7 +50,7 @@ def tally(fair_id: int):
 
 
 @bp.get("/manage/fairs/<int:fair_id>/board/stream")
-@organiser_required
+@organiser_roles(ADMIN, DESK, VIEWER)
 def stream(fair_id: int):
     """Server-Sent Events: "tally" whenever the fair's counters move."""
     get_fair(fair_id)
@@ -57,14 +58,14 @@ def stream(fair_id: int):
 
 
 @bp.get("/manage/fairs/<int:fair_id>/report")
-@organiser_required
+@organiser_roles(ADMIN, VIEWER)
 def report(fair_id: int):
     fair = get_fair(fair_id)
     return render("tallies/report.html", fair=fair, report=reports.build(fair))
 
 
 @bp.get("/manage/fairs/<int:fair_id>/report.xlsx")
-@organiser_required
+@organiser_roles(ADMIN, VIEWER)
 def report_xlsx(fair_id: int):
     fair = get_fair(fair_id)
     data = reports.build(fair)

@@ -2,7 +2,7 @@
 whether a fair has a hundred intents or a million."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fairsite.extensions import db
@@ -29,3 +29,17 @@ class FairAttendee(db.Model):
     attendee_id: Mapped[int] = mapped_column(
         ForeignKey("attendees.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class FairEntry(db.Model):
+    """A person counted in a fair's 进场人数: checked in at the entrance or the desk, or signed
+    an intent there in person (not from a live session), each once; `signed` once they signed
+    there in person (the share of those who came who signed: counter "entered_signed")."""
+
+    __tablename__ = "fair_entries"
+
+    fair_id: Mapped[int] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendees.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    signed: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -1,7 +1,8 @@
-"""The day's report that bureaus send upward: the fair's offer, attendees and intents in total
-and by key group, source and hour, and the follow-up employers recorded (contacted,
-interviewed, hired). Run once, so it counts the intents themselves with GROUP BY; withdrawn
-intents are left out."""
+"""The day's report that bureaus send upward: the fair's offer, 进场人数, attendees and intents
+in total and by key group, source and hour, and the follow-up employers recorded (contacted,
+interviewed, 现场签约, 录用, 到岗). Run once, so it counts the intents themselves with GROUP BY;
+withdrawn intents are left out. The campaign return (fairsite.campaigns.service) counts with
+the same MEASURES."""
 from __future__ import annotations
 
 import io
@@ -13,15 +14,26 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import text
 
+from fairsite.checkins.service import Headcount, headcount
 from fairsite.clock import local_time, utcnow
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
-from fairsite.intents.models import KEY_GROUPS, SOURCES
+from fairsite.intents.models import (
+    AGREED_STATUSES,
+    CONTACTED_STATUSES,
+    INTERVIEWED_STATUSES,
+    KEY_GROUPS,
+    SOURCES,
+)
 from fairsite.tallies.board import offer
 
-# Follow-up reached, by intent status: a hired intent was also contacted and interviewed.
-CONTACTED = ("contacted", "interviewed", "hired", "unsuitable")
-INTERVIEWED = ("interviewed", "hired")
+# Follow-up reached, by intent status (intents.models): a hired intent was also contacted and
+# interviewed. "已录用" counts every agreement: signed on site, hired, at work, or not turned up.
+CONTACTED = CONTACTED_STATUSES
+INTERVIEWED = INTERVIEWED_STATUSES
+HIRED = AGREED_STATUSES
+SIGNED = ("signed",)  # 现场签约
+ONBOARD = ("onboard",)  # 到岗
 
 
 @dataclass
@@ -32,6 +44,10 @@ class Row:
     contacted: int = 0
     interviewed: int = 0
     hired: int = 0
+    signed: int = 0
+    onboard: int = 0
+    # 进场人数 of the row where it has one (in total, by key group); None elsewhere.
+    entered: int | None = None
 
     def add(self, other: Row) -> None:
         self.people += other.people
@@ -39,6 +55,8 @@ class Row:
         self.contacted += other.contacted
         self.interviewed += other.interviewed
         self.hired += other.hired
+        self.signed += other.signed
+        self.onboard += other.onboard
 
 
 @dataclass
@@ -54,6 +72,7 @@ class Report:
     sources: list[Row] = field(default_factory=list)
     hours: list[Row] = field(default_factory=list)
     employer_rows: list[tuple[str, Row]] = field(default_factory=list)  # booth number, row
+    headcount: Headcount = field(default_factory=lambda: Headcount(0, 0, 0))
 
 
 def _in(values) -> str:
@@ -65,8 +84,11 @@ _MEASURES = (
     "count(DISTINCT i.attendee_id) AS people, count(*) AS intents, "
     f"count(DISTINCT CASE WHEN i.status IN {_in(CONTACTED)} THEN i.attendee_id END) AS contacted, "
     f"count(DISTINCT CASE WHEN i.status IN {_in(INTERVIEWED)} THEN i.attendee_id END) AS interviewed, "
-    "count(DISTINCT CASE WHEN i.status = 'hired' THEN i.attendee_id END) AS hired"
+    f"count(DISTINCT CASE WHEN i.status IN {_in(HIRED)} THEN i.attendee_id END) AS hired, "
+    f"count(DISTINCT CASE WHEN i.status IN {_in(SIGNED)} THEN i.attendee_id END) AS signed, "
+    f"count(DISTINCT CASE WHEN i.status IN {_in(ONBOARD)} THEN i.attendee_id END) AS onboard"
 )
+MEASURES = _MEASURES
 _WHERE = "FROM intents i {join} WHERE i.fair_id = :fair AND i.withdrawn_at IS NULL"
 
 
@@ -82,7 +104,21 @@ def _local_hour_sql() -> str:
 
 
 def _row(label: str, r) -> Row:
-    return Row(label, r.people, r.intents, r.contacted, r.interviewed, r.hired)
+    return Row(label, r.people, r.intents, r.contacted, r.interviewed, r.hired, r.signed, r.onboard)
+
+
+def entered_by_groups(where: str, params: dict) -> dict[str, int]:
+    """进场人数 (person × fair) by key group code, from fair_entries e filtered by `where`;
+    "" for people of no group."""
+    out: dict[str, int] = {}
+    for groups, n in db.session.execute(text(
+        "SELECT a.groups, count(*) FROM fair_entries e JOIN attendees a ON a.id = e.attendee_id "
+        f"WHERE {where} GROUP BY a.groups"
+    ), params):
+        codes = [c for c in (groups or "").split(",") if c in KEY_GROUPS] or [""]
+        for code in codes:
+            out[code] = out.get(code, 0) + n
+    return out
 
 
 def build(fair: Fair) -> Report:
@@ -91,6 +127,8 @@ def build(fair: Fair) -> Report:
 
     total_row = db.session.execute(text(f"SELECT {_MEASURES} {_WHERE.format(join='')}"), params).one()
     total = _row(_("合计"), total_row)
+    count = headcount(fair.id)
+    total.entered = count.total
 
     # Each person has one set of groups, so summing people over the sets is exact per group.
     groups = {code: Row(str(label)) for code, label in KEY_GROUPS.items()}
@@ -101,6 +139,10 @@ def build(fair: Fair) -> Report:
             groups[code].add(_row("", r))
         if not codes:
             no_group.add(_row("", r))
+    entered = entered_by_groups("e.fair_id = :fair", params)
+    for code, row in groups.items():
+        row.entered = entered.get(code, 0)
+    no_group.entered = entered.get("", 0)
 
     by_source = {r.k: r for r in _rows(fair.id, "i.source", "i.source")}
     sources = [_row(str(label), by_source[code]) for code, label in SOURCES.items() if code in by_source]
@@ -121,7 +163,7 @@ def build(fair: Fair) -> Report:
     return Report(
         fair=fair, generated_at=utcnow(), employers=employers, posts=posts,
         average_pay=average_pay, total=total, groups=list(groups.values()), no_group=no_group,
-        sources=sources, hours=hours, employer_rows=employer_rows,
+        sources=sources, hours=hours, employer_rows=employer_rows, headcount=count,
     )
 
 
@@ -145,16 +187,23 @@ def to_xlsx(report: Report) -> io.BytesIO:
     summary.append([])
     for label, value in [
         (_("参会企业（家）"), report.employers), (_("招聘岗位（个）"), report.posts),
-        (_("平均月薪（元）"), report.average_pay), (_("登记求职者（人）"), report.total.people),
-        (_("求职意向（条）"), report.total.intents), (_("已联系（人）"), report.total.contacted),
-        (_("已面试（人）"), report.total.interviewed), (_("已录用（人）"), report.total.hired),
+        (_("平均月薪（元）"), report.average_pay), (_("进场人数（人）"), report.headcount.total),
+        (_("其中服务台计数（人）"), report.headcount.walkins),
+        (_("达成意向（人）"), report.total.people),
+        (_("达成意向（条）"), report.total.intents),
+        (_("进场者中达成意向（%）"), report.headcount.signed_share),
+        (_("已联系（人）"), report.total.contacted), (_("已面试（人）"), report.total.interviewed),
+        (_("现场签约（人）"), report.total.signed), (_("录用（人）"), report.total.hired),
+        (_("到岗（人）"), report.total.onboard),
     ]:
         summary.append([label, value])
         summary.cell(summary.max_row, 1).font = bold
 
     def table(title: str, first: str, rows: list[Row], note: str = "", lead: list[str] | None = None):
         ws = wb.create_sheet(title)
-        heading = (lead or []) + [first] + [_("人数"), _("求职意向"), _("已联系（人）"), _("已面试（人）"), _("已录用（人）")]
+        heading = (lead or []) + [first] + [
+            _("进场人数"), _("达成意向（人）"), _("达成意向（条）"), _("已联系（人）"), _("已面试（人）"),
+            _("现场签约（人）"), _("录用（人）"), _("到岗（人）")]
         ws.append(heading)
         for cell in ws[1]:
             cell.font, cell.fill = bold, head_fill
@@ -162,7 +211,9 @@ def to_xlsx(report: Report) -> io.BytesIO:
         for row in rows:
             prefix = row[0] if isinstance(row, tuple) else None
             r = row[1] if isinstance(row, tuple) else row
-            ws.append(([prefix] if lead else []) + [r.label, r.people, r.intents, r.contacted, r.interviewed, r.hired])
+            ws.append(([prefix] if lead else []) + [
+                r.label, r.entered, r.people, r.intents, r.contacted, r.interviewed, r.signed,
+                r.hired, r.onboard])
         if note:
             ws.append([])
             ws.append([note])
@@ -175,7 +226,7 @@ def to_xlsx(report: Report) -> io.BytesIO:
     table(_("按企业"), _("企业"), report.employer_rows, lead=[_("展位号")])
 
     for ws in wb.worksheets:
-        for i, width in enumerate([22, 14, 12, 14, 14, 14, 14], start=1):
+        for i, width in enumerate([22, 14, 12, 14, 14, 14, 14, 14, 14, 14], start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
     wb[_("按企业")].column_dimensions["B"].width = 34
     out = io.BytesIO()

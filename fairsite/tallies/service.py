@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 
 from fairsite.extensions import db
-from fairsite.tallies.models import Tally
+from fairsite.sql import fetch_one
+from fairsite.tallies.models import FairEntry, Tally
 
 # Plain SQL: the same upsert runs on SQLite (3.24+) and PostgreSQL.
 _UPSERT = text(
@@ -43,3 +44,37 @@ def version(scope: str) -> int:
     return db.session.scalar(
         select(Tally.n).where(Tally.scope == scope, Tally.dim == "version", Tally.key == "")
     ) or 0
+
+
+def count_entry(fair_id: int, attendee_id: int, signed: bool = False) -> bool:
+    """Within the caller's write transaction: count the person in the fair's 进场人数 unless
+    they are counted already (checked in, or signed there before), and, when they `signed` in
+    person, among those who came and signed. Whether they were new. Single statements the
+    primary key decides: two at once cannot both count."""
+    params = {"f": fair_id, "a": attendee_id, "s": signed}
+    row = fetch_one(
+        "INSERT INTO fair_entries (fair_id, attendee_id, signed) VALUES (:f, :a, :s) "
+        "ON CONFLICT DO NOTHING RETURNING fair_id", params,
+    )
+    scope = f"fair:{fair_id}"
+    if row is not None:
+        bump(scope, [("entered", "")] + ([("entered_signed", "")] if signed else []))
+        return True
+    if signed and fetch_one(
+        "UPDATE fair_entries SET signed = :s WHERE fair_id = :f AND attendee_id = :a "
+        "AND signed = :no RETURNING fair_id", {**params, "no": False},
+    ) is not None:
+        bump(scope, [("entered_signed", "")])
+    return False
+
+
+def drop_entries(attendee_id: int, fair_ids: Iterable[int] | None = None) -> list[int]:
+    """Within the caller's write transaction: take the person out of the 进场人数 of these
+    fairs (all, for None); the fairs whose count dropped."""
+    query = delete(FairEntry).where(FairEntry.attendee_id == attendee_id)
+    if fair_ids is not None:
+        query = query.where(FairEntry.fair_id.in_(list(fair_ids)))
+    dropped = db.session.execute(query.returning(FairEntry.fair_id, FairEntry.signed)).all()
+    for fair_id, signed in dropped:
+        bump(f"fair:{fair_id}", [("entered", "")] + ([("entered_signed", "")] if signed else []), delta=-1)
+    return [fair_id for fair_id, _signed in dropped]

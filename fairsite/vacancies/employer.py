@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, request, url_for
 from sqlalchemy import delete, func, select
 
-from fairsite.accounts.service import employer_required, own_employer_id
+from fairsite.accounts.models import ADMIN, BOOTH
+from fairsite.accounts.service import employer_roles, own_employer_id
 from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.booths.service import touch_booth, touch_booths_of_vacancy
 from fairsite.extensions import db
@@ -83,13 +84,13 @@ def _status(form: VacancyForm) -> int:
 
 
 @bp.get("/employer/vacancies")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def index():
     return render("vacancies/index.html", **_index_context(own_employer_id()))
 
 
 @bp.post("/employer/vacancies")
-@employer_required
+@employer_roles(ADMIN)
 def create():
     employer_id = own_employer_id()
     form = new_form(request.form)
@@ -107,7 +108,7 @@ def create():
 
 
 @bp.post("/employer/vacancies/validate")
-@employer_required
+@employer_roles(ADMIN)
 def validate():
     """Inline validation: the whole form is posted, the errors of one field come back as the
     text of its `.error` element."""
@@ -120,7 +121,7 @@ def validate():
 
 
 @bp.get("/employer/vacancies/<int:vacancy_id>")
-@employer_required
+@employer_roles(ADMIN, BOOTH)
 def show(vacancy_id: int):
     vacancy = own_vacancy(vacancy_id)
     return render("vacancies/index.html", "vacancies/_row.html",
@@ -128,14 +129,14 @@ def show(vacancy_id: int):
 
 
 @bp.get("/employer/vacancies/<int:vacancy_id>/edit")
-@employer_required
+@employer_roles(ADMIN)
 def edit(vacancy_id: int):
     vacancy = own_vacancy(vacancy_id)
     return render("vacancies/edit.html", "vacancies/_form.html", vacancy=vacancy, form=edit_form(vacancy))
 
 
 @bp.post("/employer/vacancies/<int:vacancy_id>")
-@employer_required
+@employer_roles(ADMIN)
 def update(vacancy_id: int):
     vacancy = own_vacancy(vacancy_id)
     form = edit_form(vacancy, request.form)
@@ -159,19 +160,19 @@ def _set_open(vacancy_id: int, is_open: bool):
 
 
 @bp.post("/employer/vacancies/<int:vacancy_id>/close")
-@employer_required
+@employer_roles(ADMIN)
 def close(vacancy_id: int):
     return _set_open(vacancy_id, False)
 
 
 @bp.post("/employer/vacancies/<int:vacancy_id>/reopen")
-@employer_required
+@employer_roles(ADMIN)
 def reopen(vacancy_id: int):
     return _set_open(vacancy_id, True)
 
 
 @bp.post("/employer/vacancies/<int:vacancy_id>/booths/<int:booth_id>")
-@employer_required
+@employer_roles(ADMIN)
 def place(vacancy_id: int, booth_id: int):
     """Show the vacancy at one of the employer's booths, or take it off (show=0): the quick
     way from the vacancy's row; the booth's own page sets all its vacancies at once."""

@@ -20,15 +20,30 @@
   var streamOpen = false;
 
   function showStreamState() {
-    // <span data-stream-state data-text-live="…" data-text-polling="…">
+    // <span data-stream-state data-text-live="…" data-text-down="…"> (templates/_stream_state.html):
+    // "● 实时" only while the stream is open, "连接中断，正在重连…" from the moment it drops.
     document.querySelectorAll("[data-stream-state]").forEach(function (el) {
       el.dataset.live = streamOpen ? "1" : "";
-      el.textContent = streamOpen ? el.dataset.textLive : el.dataset.textPolling;
+      el.dataset.down = streamOpen ? "" : "1";
+      el.textContent = streamOpen ? el.dataset.textLive : (el.dataset.textDown || el.dataset.textPolling);
     });
   }
 
   document.addEventListener("htmx:sseOpen", function () { streamOpen = true; showStreamState(); });
   document.addEventListener("htmx:sseError", function () { streamOpen = false; showStreamState(); });
+  // The network gone: the stream is as good as down, whatever it has not noticed yet. And every
+  // second the badge is checked against the streams themselves (htmx keeps each EventSource in
+  // its element's internal data), so it never says "● 实时" over a stream that is not open.
+  window.addEventListener("offline", function () { streamOpen = false; showStreamState(); });
+  setInterval(function () {
+    var streams = document.querySelectorAll("[sse-connect]");
+    if (!streams.length) return;
+    var open = navigator.onLine && Array.prototype.some.call(streams, function (el) {
+      var data = el["htmx-internal-data"];
+      return data && data.sseEventSource && data.sseEventSource.readyState === 1;
+    });
+    if (open !== streamOpen) { streamOpen = open; showStreamState(); }
+  }, 1000);
 
   var lastPoll = new WeakMap();
   setInterval(function () {
@@ -84,4 +99,34 @@
       if (now && seq === cardSeq) window.htmx.swap(now, html, {swapStyle: "outerHTML"});
     }, 2000);
   });
+
+  // --- Elder mode: "读给我听" --------------------------------------------------------------
+  // <button data-speak="…">: read the vacancy aloud in Mandarin. The buttons show (CSS:
+  // html.elder.can-speak) only once the browser lists a zh-CN voice; voices load late.
+  var synth = window.speechSynthesis;
+  function mandarinVoice() {
+    var voices = synth ? synth.getVoices() : [];
+    for (var i = 0; i < voices.length; i++) {
+      if (/^(zh|cmn)[-_](hans[-_])?cn\b/i.test(voices[i].lang)) return voices[i];
+    }
+    return null;
+  }
+  function markVoice() {
+    document.documentElement.classList.toggle("can-speak", !!mandarinVoice());
+  }
+  if (synth && window.SpeechSynthesisUtterance) {
+    markVoice();
+    if (synth.addEventListener) synth.addEventListener("voiceschanged", markVoice);
+    document.addEventListener("click", function (e) {
+      var button = e.target.closest && e.target.closest("[data-speak]");
+      var voice = button && mandarinVoice();
+      if (!voice) return;
+      synth.cancel();
+      var words = new SpeechSynthesisUtterance(button.dataset.speak);
+      words.voice = voice;
+      words.lang = voice.lang;
+      words.rate = 0.9;
+      synth.speak(words);
+    });
+  }
 })();

@@ -147,6 +147,15 @@ def start_server(tmp: Path, *, simulate: bool = False, extra_env: dict | None = 
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _static_build():
+    """The servers serve static files as `make run` does: hashed, precompressed copies
+    (fairsite/assets.py; quick when up to date, safe beside other runs)."""
+    from fairsite.assets import build
+
+    build(say=lambda _line: None)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _drop_demo_templates():
     yield
     for url in _demo_templates.values():
@@ -241,7 +250,8 @@ def login(page, base: str, login: str, password: str) -> None:
     page.goto(base + "/login")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    # The login form's own button: the page's top bar has forms of its own (elder mode, language).
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_load_state()
 
 

@@ -8,7 +8,7 @@ def test_fair_page_shows_headline_in_chinese_on_a_phone(live_server, phone):
     page.click("text=春风行动 · 把老乡留在老家")
     page.wait_for_selector("#jobs")
     page.wait_for_load_state("load")
-    assert page.locator(".summary").first.inner_text() == "120 家企业 · 5271 个岗位 · 平均月薪 4000 元"
+    assert page.locator(".summary").first.inner_text() == "120 家企业 · 5,271 个岗位 · 平均月薪 4,000 元"
     font = page.evaluate("getComputedStyle(document.body).fontSize")
     assert float(font.rstrip("px")) >= 18
     shot(page, "fair-phone")
