@@ -66,7 +66,7 @@ clean:
 # into the zh-Hant and English catalogues (fairsite/translations/*/LC_MESSAGES/messages.po, in
 # git); new zh-Hant entries are converted by OpenCC (s2tw and reviewed words, fairsite/i18n.py): README, "Languages".
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output -o messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o messages.pot .
 	$(BIN)/pybabel update -i messages.pot -d fairsite/translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python -m fairsite.i18n convert
 	$(BIN)/python -m fairsite.i18n

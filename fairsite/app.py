@@ -146,6 +146,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
         instance_relative_config=True,
+        # FAIRSITE_INSTANCE_PATH: another instance folder (its config.py, SQLite file, uploads,
+        # queue); the tests use one of their own, never the developer's instance/.
+        instance_path=os.environ.get("FAIRSITE_INSTANCE_PATH") or None,
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _load_config(app, test_config)

@@ -109,6 +109,7 @@ def compile_catalogues(force: bool = False) -> list[Path]:
         try:
             with os.fdopen(fd, "wb") as out:
                 write_mo(out, catalog, use_fuzzy=False)
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from a server of another user
             os.replace(tmp, mo)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -126,7 +127,12 @@ def _vary(response):
 
 
 def init_app(app: Flask) -> None:
-    compile_catalogues()
+    try:
+        compile_catalogues()
+    except OSError:
+        # A read-only install: the build (make translations) compiled them, or the pages
+        # fall back to the Simplified source text; either way the site starts.
+        app.logger.warning("Could not compile the translation catalogues", exc_info=True)
     babel.init_app(app, locale_selector=select_locale)
     # Flask-Babel keeps the chosen locale on `g`, and a request inside an app context already
     # pushed (a CLI command, a test) shares that `g`: each request chooses afresh.
@@ -145,6 +151,7 @@ def init_app(app: Flask) -> None:
 REVIEWED = {
     "登錄": "登入",
     "賬號": "帳號",
+    "臺賬": "臺帳",
     "審覈": "審核",
     "覈對": "核對",
     "包喫住": "包吃住",

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response as hx_make_response
+from markupsafe import Markup
 
 from fairsite.clock import local_time
 from fairsite.extensions import login_manager
@@ -222,8 +223,13 @@ def num(value) -> str:
 
 def label(text) -> str:
     """A label before its value: "地点：" in Chinese, "Place: " in English."""
-    colon = _("：")  # outside the f-string, where the extractor finds it
-    return f"{text}{colon}"
+    # Markup, so that a label that is already safe HTML (a template's _()) is not escaped twice.
+    return Markup("{0}{1}").format(text, _("："))
+
+
+def paren(text) -> str:
+    """An aside in brackets: "（共 3 个）" in Chinese, " (3 in all)" in English."""
+    return Markup(_("（%(text)s）")) % {"text": text}
 
 
 def day(value: date | None) -> str:
@@ -252,5 +258,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_failed)
     app.jinja_env.filters.update(
         money=money, num=num, pay_range=pay_range, mask_phone=mask_phone, local_time=local_time,
-        day=day, label=label,
+        day=day, label=label, paren=paren,
     )

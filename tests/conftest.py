@@ -5,8 +5,10 @@ PostgreSQL server (CI sets it), against PostgreSQL too. The schema is built once
 the migrations, so the migrations are tested on both backends as well."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from datetime import date, time
 from itertools import count
@@ -27,6 +29,13 @@ from fairsite.intents.models import Intent
 from fairsite.intents.service import find_or_create_attendee, record_intent
 from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
+
+# An instance folder of the run's own: the developer's instance/config.py (written by `make run`)
+# must not change what the tests see, and uploads or queues the tests leave go with the run.
+# Browser-test servers inherit it.
+_INSTANCE = tempfile.mkdtemp(prefix="fairsite-test-instance-")
+os.environ["FAIRSITE_INSTANCE_PATH"] = _INSTANCE
+atexit.register(shutil.rmtree, _INSTANCE, ignore_errors=True)
 
 PG_URL = os.environ.get("FAIRSITE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

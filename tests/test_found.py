@@ -107,7 +107,12 @@ def test_posts_and_vacancies_are_named_apart_with_thousands_separators(client, m
     assert "1,271 个岗位 · 平均月薪 4,500 元" in client.get("/").get_data(as_text=True)
 
 
-def test_num_filter_separates_thousands_and_passes_placeholders():
+def test_num_filter_separates_thousands_and_passes_placeholders(app):
+    with app.test_request_context():  # Babel formats in the request's language
+        _assert_num()
+
+
+def _assert_num():
     assert num(5271) == "5,271" and num(1234567) == "1,234,567" and num(0) == "0"
     assert num(3999.6) == "4,000"
     assert num(None) == "" and num("__fs_fair_intents__") == "__fs_fair_intents__"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import opencc
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 from openpyxl import load_workbook
 
@@ -20,6 +20,7 @@ from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+FULL_WIDTH = re.compile(r"[\u3001\u3002\uff08\uff09\uff0c\uff1a\uff1b\u300c\u300d]")
 # The switcher shows each language in its own script (简 / 繁) on every page.
 SWITCH_FACES = re.compile(r'<(a|strong) lang="zh-[A-Za-z]+"[^>]*>[^<]*</\1>')
 # A character s2tw changes is Simplified (s2t alone would also "convert" 吃 and 群, which
@@ -236,6 +237,10 @@ def test_every_key_page_in_english_has_no_chinese_left(app, ascii_world):
         left = sorted({m.group(0) for m in CJK.finditer(visible(html))})
         context = [visible(html)[max(0, m.start() - 40):m.end() + 40] for m in CJK.finditer(visible(html))][:3]
         assert not left, f"{path}: untranslated {''.join(left)}: {context}"
+        # Nor Chinese punctuation around English words ("Place：", "（3 in all）"), nor in
+        # the words "读给我听" reads to an English voice.
+        marks = FULL_WIDTH.findall(visible(html))
+        assert not marks, f"{path}: Chinese punctuation {''.join(sorted(set(marks)))}"
 
 
 def test_every_key_page_in_traditional_has_no_simplified_left(app, ascii_world):
@@ -286,7 +291,7 @@ def test_report_spreadsheet_follows_the_language(app, ascii_world):
 def source_messages() -> set[str]:
     """Every msgid in the code and templates now (what `make messages` extracts)."""
     method_map = [("fairsite/**.py", "python"), ("templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}  # as make messages
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map, keywords=keywords, options_map={}):
@@ -331,3 +336,32 @@ def test_compile_writes_missing_catalogues(tmp_path, monkeypatch):
     assert i18n.compile_catalogues() == [po_dir / "messages.mo"]
     assert i18n.compile_catalogues() == []  # up to date: nothing written
     assert (po_dir / "messages.mo").stat().st_size > 10_000
+
+
+def test_live_fragments_are_rendered_and_sent_per_language(app, ascii_world):
+    from fairsite import events, pubsub
+    from fairsite.live import service as live
+
+    session = ascii_world["session"]
+    with app.test_request_context("/"):
+        events.live_changed(session.id)
+    zh = "".join(pubsub.retained(live.channel(session.id, "zh_Hans_CN")) or [])
+    en = "".join(pubsub.retained(live.channel(session.id, "en")) or [])
+    hant = "".join(pubsub.retained(live.channel(session.id, "zh_Hant")) or [])
+    assert "我有意向" in zh and "Assembler" in zh
+    assert "I'm interested" in en and not CJK.search(en)
+    assert hant and not simplified_in(hant)
+    # A viewer's stream is the channel of their language.
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        app.preprocess_request()
+        assert live.channel(session.id) == live.channel(session.id, "en")
+
+
+def test_text_messages_stay_in_the_approved_simplified_template(app):
+    from fairsite.sms.service import render_text
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        app.preprocess_request()
+        text = render_text("invite", {"name": "Li Lei", "employer": "Acme", "when": "3/3 09:00",
+                                      "place": "Gate 1", "contact": "Mr Wang"})
+    assert "邀请您面试" in text and "Li Lei" in text

@@ -305,3 +305,5 @@ def test_a_push_past_its_limit_reaches_the_next_ones_when_sent_again(app, client
     assert sorted(m.phone for m in pushes()) == ["13900000060", "13900000061", "13900000062"]
     send(client, f"fair:{fair.id}")
     assert len(pushes()) == 3
+    page = client.post("/manage/sms/push", data={"target": f"fair:{fair.id}", "action": "preview"}).get_data(as_text=True)
+    assert "将发给 0 人" in page and "另有 3 人已收到过这条推送" in page

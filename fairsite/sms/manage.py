@@ -137,7 +137,8 @@ def push_new():
                         n=sent.reached, r=sent.repeated, f=sent.refused), "ok")
                 return after_write(url_for("manage_sms.index", purpose="push"))
             else:
-                preview = {"count": audience.count(), "text": push.preview_text(target),
+                new, before = push.preview_counts(target, audience)
+                preview = {"count": new, "before": before, "text": push.preview_text(target),
                            "limit": int(current_app.config["PUSH_MAX_RECIPIENTS"])}
     return render("sms/manage_push.html", None, status, form=form, preview=preview,
                   has_targets=bool(targets))

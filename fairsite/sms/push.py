@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app, url_for
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, literal, or_, select, update
 
 from fairsite.booths.models import Booth
 from fairsite.clock import utcnow
@@ -168,14 +168,25 @@ class Audience:
                 and_(Intent.attendee_id == Attendee.id, Intent.fair_id == self.fair_id))))
         return query
 
-    def count(self) -> int:
-        return db.session.scalar(select(func.count()).select_from(self.query().subquery()))
-
 
 def literal_groups():
-    from sqlalchemy import literal
-
     return literal(",") + Attendee.groups + literal(",")
+
+
+def _reached(target: Target):
+    """Whether this announcement reached the person before (a WHERE clause on Attendee)."""
+    same = Push.fair_id == target.id if target.kind == "fair" else Push.live_session_id == target.id
+    return exists(select(PushLink.nonce).join(Push, Push.id == PushLink.push_id)
+                  .where(PushLink.attendee_id == Attendee.id, same))
+
+
+def preview_counts(target: Target, audience: Audience) -> tuple[int, int]:
+    """(people it would text now, people of the audience it reached before)."""
+    def count(query) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+    reached = _reached(target)
+    return count(audience.query().where(~reached)), count(audience.query().where(reached))
 
 
 def preview_text(target: Target) -> str:
@@ -210,9 +221,7 @@ def send(target: Target, audience: Audience, user_id: int | None) -> Sent:
         result = Sent(push.id, [], 0, 0, 0)
         # Those this announcement reached before are left out before the limit, so sending it
         # again reaches the next ones (the outbox key would refuse them anyway).
-        same = Push.fair_id == target.id if target.kind == "fair" else Push.live_session_id == target.id
-        reached = exists(select(PushLink.nonce).join(Push, Push.id == PushLink.push_id)
-                         .where(PushLink.attendee_id == Attendee.id, same))
+        reached = _reached(target)
         result.repeated = db.session.scalar(
             select(func.count()).select_from(audience.query().where(reached).subquery()))
         people = db.session.execute(

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from fairsite import i18n
 from fairsite.clock import CST, utcnow
 from fairsite.extensions import db
 from fairsite.sms.gateway import SmsError, make_gateway
@@ -69,7 +71,10 @@ def beijing_month(now: datetime) -> tuple[str, datetime]:
 
 def render_text(purpose: str, params: dict) -> str:
     template, _names = TEMPLATES[purpose]
-    text = str(template)
+    # What the provider sends is the approved Simplified template, whatever language the
+    # page showing it (the outbox, a push preview) is in.
+    with force_locale(i18n.DEFAULT.locale):
+        text = str(template)
     for key, value in params.items():
         text = text.replace("${" + key + "}", str(value))
     return f"【{current_app.config['SMS_SIGN_NAME']}】{text}"

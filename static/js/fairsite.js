@@ -58,11 +58,15 @@
   }, 250);
 
   // data-hold-while-editing="<selector>": this element's requests wait while someone types or
-  // chooses inside that part of the page (a refresh would swap their input away).
+  // chooses inside that part of the page (a refresh would swap their input away), and while a
+  // save from inside it is on its way (its answer brings the row, "已保存" and the new version;
+  // a refresh nudged by that same save would swap the confirmation away).
   document.addEventListener("htmx:beforeRequest", function (e) {
     var el = e.detail.elt;
     var area = el && el.dataset && el.dataset.holdWhileEditing;
-    if (area && document.querySelector(area + " :focus:not(button)")) e.preventDefault();
+    if (area && document.querySelector(area + " :focus:not(button), " + area + " .htmx-request")) {
+      e.preventDefault();
+    }
   });
 
   // data-remove-closest="<selector>": after this form's request succeeds, remove the
@@ -104,10 +108,14 @@
   // <button data-speak="…">: read the vacancy aloud in Mandarin. The buttons show (CSS:
   // html.elder.can-speak) only once the browser lists a zh-CN voice; voices load late.
   var synth = window.speechSynthesis;
+  // An English page (fairsite/i18n.py) is read by an English voice; Chinese, Simplified or
+  // Traditional, by a Mandarin one.
+  var voicePattern = /^en\b/i.test(document.documentElement.lang) ? /^en([-_]|$)/i
+    : /^(zh|cmn)[-_](hans[-_])?cn\b/i;
   function mandarinVoice() {
     var voices = synth ? synth.getVoices() : [];
     for (var i = 0; i < voices.length; i++) {
-      if (/^(zh|cmn)[-_](hans[-_])?cn\b/i.test(voices[i].lang)) return voices[i];
+      if (voicePattern.test(voices[i].lang)) return voices[i];
     }
     return null;
   }

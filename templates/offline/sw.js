@@ -27,7 +27,9 @@ function keptPage(request) {
       caches.open(CACHE).then((cache) => cache.put(request, copy));
     }
     return response;
-  }).catch(() => caches.open(CACHE).then((cache) => cache.match(request)).then((hit) => hit ||
+  // ignoreVary: the page varies by Cookie and Accept-Language for the HTTP caches on the way; the
+  // copy here is this phone's own, whatever headers the request that kept it carried.
+  }).catch(() => caches.open(CACHE).then((cache) => cache.match(request, {ignoreVary: true})).then((hit) => hit ||
     new Response(OFFLINE_PAGE, {status: 503, headers: {"Content-Type": "text/html; charset=utf-8"}})));
 }
 
