@@ -70,7 +70,8 @@ def main() -> int:
         booth = wrk(page, duration=args.seconds, connections=args.connections)
         booth_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(booth.requests, 1) * 1000
 
-        cookie, csrf = csrf_session(s.base, f"/q/{token}")
+        # The booth page of a first scan has no token: the short form it opens has.
+        cookie, csrf = csrf_session(s.base, f"/intents/sign?vacancy_id={vacancy_id}&booth={token}")
         before = s.query("SELECT COUNT(*) FROM intents")[0][0]
         path = "/intents/sign"
 

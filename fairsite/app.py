@@ -22,6 +22,7 @@ from fairsite.audit import manage as audit_manage
 from fairsite.audit import models as _audit_models  # noqa: F401
 from fairsite.audit.service import RedactPhones
 from fairsite.booths import employer as booths_employer
+from fairsite.booths import front as booths_front
 from fairsite.booths import manage as booths_manage
 from fairsite.booths import models as _booths_models  # noqa: F401
 from fairsite.booths import public as booths_public
@@ -67,6 +68,7 @@ from fairsite.sms import public as sms_public
 from fairsite.sms import queue as sms_queue
 from fairsite.tallies import manage as tallies_manage
 from fairsite.tallies import models as _tallies_models  # noqa: F401
+from fairsite.tallies import service as tallies_service
 from fairsite.urls import site_host
 from fairsite.vacancies import employer as vacancies_employer
 from fairsite.vacancies import models as _vacancies_models  # noqa: F401
@@ -158,6 +160,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     sql.init_app(app)
     db.init_app(app)
+    tallies_service.init_app(app)  # counters written once per transaction, at its commit
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -174,6 +177,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Static files (hashed names, precompressed) are answered before Flask, inside ProxyFix
     # (headers.init_app wraps it), with the same fixed headers as every page; pages compressed.
     assets.init_app(app, fixed_headers=headers.fixed_headers(embed_origins()), hsts=headers.HSTS)
+    # A booth QR's first scan (no cookie) is answered before Flask, from the cached page.
+    app.wsgi_app = booths_front.FrontDoor(app, app.wsgi_app, hsts=headers.HSTS,
+                                          fixed_headers=headers.fixed_headers(embed_origins()))
     compress.init_app(app)
     headers.init_app(app, frame_src=embed_origins(), private_endpoints=PRIVATE_ENDPOINTS)
     web.init_app(app)

@@ -20,8 +20,9 @@ class VersionedCache:
         self._items: OrderedDict[Any, tuple[Any, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key, version):
-        item = self._items.get((current_locale(), key))
+    def get(self, key, version, locale: str | None = None):
+        """`locale`: the language's key, for a caller outside a request (else the request's)."""
+        item = self._items.get((locale or current_locale(), key))
         if item is None or item[0] != version:
             return None
         return item[1]

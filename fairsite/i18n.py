@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, Request, has_request_context, request
 from flask_babel import get_locale, refresh
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from fairsite.extensions import babel
 
@@ -47,9 +50,20 @@ LOCALES = tuple(lang.locale for lang in LANGUAGES)
 
 
 def _from_accept_language(req: Request) -> Language | None:
+    return _from_accept(req.accept_languages)
+
+
+@lru_cache(maxsize=256)
+def for_accept_language(header: str) -> Language:
+    """The language for a request with this Accept-Language and no cookie (a first scan,
+    answered before Flask by fairsite/booths/front.py): what chosen() would pick."""
+    return _from_accept(parse_accept_header(header, LanguageAccept)) or DEFAULT
+
+
+def _from_accept(accept: LanguageAccept) -> Language | None:
     """The first language the browser asks for that we have (by quality, then order): any
     English; Chinese as Traditional for zh-Hant, Taiwan, Hong Kong and Macau, else Simplified."""
-    for value, quality in req.accept_languages:
+    for value, quality in accept:
         if quality <= 0:
             continue
         tag = value.lower().replace("_", "-")

@@ -83,16 +83,18 @@ def _compiled(sql: str, dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
 
 
 @contextmanager
-def _cursor(sql: str, params: dict | None) -> Iterator:
+def _cursor(sql: str, params: dict | None, engine: Engine | None = None) -> Iterator:
     """A cursor that has run `sql`. Inside the session's transaction it runs on the session's
     connection; otherwise it borrows a pooled connection for this one statement and gives it
-    back at once. Either way the request holds at most one connection at any moment."""
-    session = db.session()
-    if session.in_transaction():
+    back at once. Either way the request holds at most one connection at any moment. With
+    `engine`, no session is looked at: a connection of its pool is borrowed."""
+    session = db.session() if engine is None else None
+    if session is not None and session.in_transaction():
         connection = session.connection()
         dialect, dbapi, borrowed = connection.dialect, connection.connection.dbapi_connection, None
     else:
-        dialect, borrowed = db.engine.dialect, db.engine.raw_connection()
+        engine = engine or db.engine
+        dialect, borrowed = engine.dialect, engine.raw_connection()
         dbapi = borrowed
     statement, order = _compiled(sql, dialect)
     params = params or {}
@@ -110,6 +112,13 @@ def fetch_one(sql: str, params: dict | None = None):
     """The first row of `sql` (or None), by plain DB-API on the request's connection: a tenth
     of the ORM's cost, which matters on the pages every scan and every signing runs."""
     with _cursor(sql, params) as cursor:
+        return cursor.fetchone()
+
+
+def fetch_one_on(engine: Engine, sql: str, params: dict | None = None):
+    """fetch_one outside any app context (fairsite/booths/front.py answers before Flask): on
+    a connection borrowed from `engine`'s pool for this one statement."""
+    with _cursor(sql, params, engine) as cursor:
         return cursor.fetchone()
 
 

@@ -10,13 +10,24 @@ from collections.abc import Callable
 from datetime import date
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, validate_csrf
 from htmx_flask import make_response as hx_make_response
 from markupsafe import Markup
+from wtforms import ValidationError
 
 from fairsite.clock import local_time
 from fairsite.extensions import login_manager
@@ -85,6 +96,7 @@ def after_write(
 # (`sign_keys=True` below); fill_sign_keys() makes it this request's own. The colon keeps an
 # unfilled placeholder from ever passing for a key.
 SIGN_KEY_PLACEHOLDER = "__fs:sign_key__"
+_SIGN_KEY_SLOT = re.compile(re.escape(SIGN_KEY_PLACEHOLDER) + r"\d*")
 
 
 def fill_sign_keys(html: str) -> str:
@@ -93,6 +105,12 @@ def fill_sign_keys(html: str) -> str:
     if SIGN_KEY_PLACEHOLDER not in html:
         return html
     return html.replace(SIGN_KEY_PLACEHOLDER, secrets.token_urlsafe(18) + "-")
+
+
+def without_sign_keys(html: str) -> str:
+    """A shared render for a phone the site does not know yet: its buttons get no key (the
+    short form they open makes one; static/js/failsafe.js makes one at an offline tap)."""
+    return _SIGN_KEY_SLOT.sub("", html) if SIGN_KEY_PLACEHOLDER in html else html
 
 
 def render_shared(template: str, csrf_token: str = "", *, sign_keys: bool = False, **context) -> str:
@@ -107,6 +125,41 @@ def render_shared(template: str, csrf_token: str = "", *, sign_keys: bool = Fals
         template, csrf_token=lambda: csrf_token, current_user=AnonymousUserMixin(),
         get_flashed_messages=lambda **_kw: [], shared=True, **context,
     )
+
+
+# --- requests a view checks itself (csrf.exempt) --------------------------------------------
+
+def has_token() -> bool:
+    """Whether this phone's session holds a CSRF token already (it was shown a form): its pages
+    carry that token, so what it sends later (a tap kept offline) can be checked. A phone without
+    one gets the pages every phone shares, and no session is begun for it."""
+    return current_app.config["WTF_CSRF_FIELD_NAME"] in session
+
+
+def own_request() -> bool:
+    """For a view exempt from the global CSRF check because the page it is posted from is
+    shared byte for byte and has no token (the booth page of a first scan): whether this
+    request is the phone's own. Its CSRF token, if it sends one; else the browser's word that
+    it came from a page of this site (Sec-Fetch-Site where it sends one, else the Origin, else
+    the Referer), which another site's form cannot give."""
+    if not current_app.config["WTF_CSRF_ENABLED"]:
+        return True
+    token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+    if token:
+        try:
+            validate_csrf(token)
+            return True
+        except ValidationError:
+            pass
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    own = request.host_url.rstrip("/")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return origin == own
+    referer = request.headers.get("Referer") or ""
+    return referer == own or referer.startswith(own + "/")
 
 
 # --- failures a person must see ------------------------------------------------------------

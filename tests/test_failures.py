@@ -28,15 +28,26 @@ def button_key(html: str, vacancy_id: int) -> str:
     return re.search(r'name="sign_key" value="([^"]*)"', form).group(1)
 
 
-def test_show_booth_page_gives_each_button_its_own_key_each_visit(client, make_booth):
-    booth = make_booth(vacancies=2)
-    first, second = booth.vacancies
+def test_show_booth_page_gives_each_button_of_a_known_phone_its_own_key_each_visit(client, make_booth):
+    booth = make_booth(vacancies=3)
+    first, second, signed = booth.vacancies
+    client.post("/intents/sign", data={"vacancy_id": signed.id, "booth": booth.token, **FORM})
     page = client.get(f"/q/{booth.token}").get_data(as_text=True)
     again = client.get(f"/q/{booth.token}").get_data(as_text=True)
     keys = {button_key(page, first.id), button_key(page, second.id), button_key(again, first.id)}
     assert len(keys) == 3
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{16,64}", k) for k in keys)
     assert "__fs:sign_key__" not in page
+
+
+def test_show_booth_page_of_a_first_scan_has_no_key_the_form_it_opens_has_one(client, make_booth):
+    booth = make_booth()
+    vacancy = booth.vacancies[0]
+    page = client.get(f"/q/{booth.token}").get_data(as_text=True)
+    assert button_key(page, vacancy.id) == ""  # static/js/failsafe.js makes one at the tap
+    form = client.post("/intents/sign", data={"vacancy_id": vacancy.id, "booth": booth.token})
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16,64}",
+                        re.search(r'name="sign_key" value="([^"]*)"', form.get_data(as_text=True)).group(1))
 
 
 def test_sign_first_form_repeated_key_is_one_signing_and_gives_the_cookie_back(app, make_booth):

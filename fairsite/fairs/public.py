@@ -10,9 +10,9 @@ kept in this process:
 - for visitors who are not logged in and have no message waiting, the whole answer (page,
   results section or next cards), with the same slots.
 A request reads the version (one indexed row, with the live intent count of the headline), then
-adds its own parts: the CSRF token, the intent count, and "已登记 ✓" for the vacancies this
-device has signed (one query, only when the device cookie is present; those few buttons are
-rendered for the request). Logged-in staff get the
+adds its own parts: the intent count, and for a known phone (device cookie) its CSRF token, a
+key per button and "已登记 ✓" for the vacancies it has signed (one query; those few buttons are
+rendered for the request). A phone the site does not know gets no token and no session. Logged-in staff get the
 page rendered around the shared cards, with their own navigation."""
 from __future__ import annotations
 
@@ -43,7 +43,15 @@ from fairsite.fairs.service import (
 )
 from fairsite.intents.device import current_device, signed_vacancy_ids
 from fairsite.live.service import now_and_next
-from fairsite.web import fill_sign_keys, page_or_fragment, render, render_shared, wants_fragment
+from fairsite.web import (
+    fill_sign_keys,
+    has_token,
+    page_or_fragment,
+    render,
+    render_shared,
+    wants_fragment,
+    without_sign_keys,
+)
 
 bp = Blueprint("fairs", __name__)
 
@@ -88,7 +96,13 @@ class Slotted:
                                            where={"fair": self.fair_id}, signed=True))
             elif part in self.buttons:
                 out.append(self.buttons[part])
-        html = fill_sign_keys("".join(out).replace(CSRF_PLACEHOLDER, generate_csrf()))
+        html = "".join(out)
+        if device is None and not (self.buttons and has_token()):
+            # A phone the site does not know (or a page without buttons): no token, no session
+            # cookie, no keys; its "我有意向" opens the short form, which has them.
+            html = without_sign_keys(html.replace(CSRF_PLACEHOLDER, ""))
+        else:
+            html = fill_sign_keys(html.replace(CSRF_PLACEHOLDER, generate_csrf()))
         return html if intents is None else html.replace(INTENTS_PLACEHOLDER, str(intents))
 
 

@@ -14,6 +14,7 @@ from functools import cached_property, lru_cache
 import limits
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from fairsite import events, group_commit
@@ -21,7 +22,7 @@ from fairsite.booths.models import Booth, BoothVacancy
 from fairsite.booths.service import valid_token
 from fairsite.clock import utcnow
 from fairsite.employers.models import Employer
-from fairsite.extensions import db, limiter
+from fairsite.extensions import csrf, db, limiter
 from fairsite.fairs.models import SIGNABLE_STATUSES, Fair
 from fairsite.intents import service
 from fairsite.intents.device import current_device, forget, remember
@@ -34,7 +35,7 @@ from fairsite.sms import push as sms_push
 from fairsite.sms import service as sms_service
 from fairsite.sql import fetch_one
 from fairsite.vacancies.models import Vacancy
-from fairsite.web import after_write, is_htmx, render
+from fairsite.web import after_write, is_htmx, own_request, render
 
 bp = Blueprint("intents", __name__)
 
@@ -247,7 +248,15 @@ def _too_many(place: Place, slot: str):
 
 # --- signing ------------------------------------------------------------------------------
 
+# The CSRF check is made here, not before every view (csrf.exempt): the booth page a first
+# scan opens carries no token (fairsite/booths/public.py), and its tap only asks for the short
+# form, which changes nothing. What does change something is checked: a known phone's tap
+# (web.own_request: its token, or for a page shown before the phone was known, the browser
+# saying the request came from this site's own page), and the short form sent (its token,
+# through the form).
+
 @bp.route("/intents/sign", methods=["GET", "POST"])
+@csrf.exempt
 def sign():
     """Sign intent for one vacancy. A known device signs with this one request; an unknown one
     gets the short form first (in place with htmx, as a page without)."""
@@ -255,6 +264,11 @@ def sign():
     slot = _slot()
     device = current_device()
     key = _sign_key() if request.method == "POST" else None
+    if request.method == "POST" and device is not None and not own_request():
+        # Not shown to be this phone's own tap: it signs nothing, and the button comes back
+        # with this phone's token, to be tapped again.
+        return render("intents/sign.html", "intents/_button.html", place=place, slot=slot, form=None,
+                      vacancy=place.vacancy, where=place.where, signed=False, id_prefix=slot)
     # A repeat is answered as its first copy was, even should the fair have closed since.
     repeat = _repeated(key, place, slot, device)
     if repeat is not None:
@@ -373,7 +387,11 @@ def _record(attendee: service.AttendeeRef, place: Place, device_id: int,
 def _sign_with_form(place: Place, slot: str, key: str | None = None):
     form = AttendeeForm()
     submitted = request.method == "POST" and request.form.get("step") == "form"
-    if not submitted or not form.validate():
+    valid = submitted and form.validate()
+    if submitted and not valid and form.errors.get("csrf_token"):
+        # The form's token no longer matches the session (it ended): as every other form.
+        raise CSRFError(form.errors["csrf_token"][0])
+    if not valid:
         # The form carries on the key of the button that opened it.
         return render("intents/sign.html", "intents/_form.html", place=place, form=form, slot=slot,
                       sign_key=key or new_sign_key())

@@ -104,7 +104,9 @@ def test_sign_21st_in_an_hour_shows_why_on_the_booth_page(site, phone):
     _fill_first_form(page, "周丽", new_phone())
     page.click(".first-form button[type=submit]")
     page.locator(f"#intent-{vacancy_id} .done").wait_for()
-    # Nineteen more from this phone, the way its buttons post them.
+    # Nineteen more from this phone, the way its buttons post them (with the token its pages
+    # carry now that it is known).
+    page.reload()
     csrf = page.get_attribute("meta[name=csrf-token]", "content")
     for token_, vacancy in places[1:20]:
         answer = page.request.post(f"{base}/intents/sign", form={
