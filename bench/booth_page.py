@@ -9,7 +9,10 @@ SQLite at synchronous=FULL, the demo fair), driven from other processes on 127.0
    confirmed responses (none lost, none doubled).
 
 Beside them, the rate of a 5 KB static file served by nginx in the same run (the ceiling).
-Targets on a 2-core machine: booth page >= 1,500 req/s with p99 <= 60 ms; signing >= 500/s with
+The booth page is measured three ways: a first scan as wrk sends it (no cookie, no
+Accept-Encoding), the same as a phone asks (brotli, zh-CN), and a known phone (device cookie:
+its own page, through Flask). Targets on a 2-core machine: the first scan >= 3% of nginx's rate in
+the same run with p99 <= 60 ms; signing >= 500/s with
 p99 <= 200 ms, zero lost, zero doubled.
 
     .venv/bin/python bench/booth_page.py [--seconds 10] [--workers N] [--port P] [--nginx-port P]
@@ -23,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import urllib.error
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,6 +44,28 @@ from bench.harness import (  # noqa: E402
     site,
     wrk,
 )
+
+
+def device_cookie(base: str, token: str, vacancy_id: int) -> str:
+    """Sign once with the short form, as a new phone: the Cookie header it then sends."""
+    cookie, csrf = csrf_session(base, f"/intents/sign?vacancy_id={vacancy_id}&booth={token}")
+    body = urllib.parse.urlencode({
+        "csrf_token": csrf, "vacancy_id": vacancy_id, "booth": token, "step": "form",
+        "name": "压测已知", "phone": "13700000001", "consent": "y"}).encode()
+    request = urllib.request.Request(base + "/intents/sign", body, method="POST", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None  # the 303 itself carries the cookie
+
+    try:
+        urllib.request.build_opener(Stay).open(request, timeout=10)
+    except urllib.error.HTTPError as answer:  # the 303, unfollowed
+        cookies = [c.split(";", 1)[0] for c in answer.headers.get_all("Set-Cookie") or []]
+    else:
+        raise RuntimeError("signing did not answer 303")
+    return "; ".join([cookie, *cookies])
 
 
 def main() -> int:
@@ -69,6 +96,17 @@ def main() -> int:
         cpu0 = cpu_seconds(s.proc.pid)
         booth = wrk(page, duration=args.seconds, connections=args.connections)
         booth_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(booth.requests, 1) * 1000
+        # What a phone sends: the same first scan, compressed (brotli, encoded once per version).
+        cpu0 = cpu_seconds(s.proc.pid)
+        phone = wrk(page, duration=args.seconds, connections=args.connections,
+                    headers={"Accept-Encoding": "gzip, deflate, br", "Accept-Language": "zh-CN,zh;q=0.9"})
+        phone_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(phone.requests, 1) * 1000
+        # A known phone (device cookie): its own page through Flask (token, keys, signed marks).
+        known_cookie = device_cookie(s.base, token, vacancy_id)
+        cpu0 = cpu_seconds(s.proc.pid)
+        known = wrk(page, duration=args.seconds, connections=args.connections,
+                    headers={"Cookie": known_cookie})
+        known_cpu = (cpu_seconds(s.proc.pid) - cpu0) / max(known.requests, 1) * 1000
 
         # The booth page of a first scan has no token: the short form it opens has.
         cookie, csrf = csrf_session(s.base, f"/intents/sign?vacancy_id={vacancy_id}&booth={token}")
@@ -104,6 +142,10 @@ def main() -> int:
     print(ceiling.line("nginx 5 KB static file (ceiling)"))
     print(booth.line(f"booth page /q/<token> ({n_vacancies} vacancies)"))
     print(f"  server CPU {booth_cpu:.2f} ms per page: {1000 / booth_cpu:,.0f} pages/s per free core")
+    print(phone.line("  the same, as a phone asks (br, zh-CN)"))
+    print(f"  server CPU {phone_cpu:.2f} ms per page")
+    print(known.line("  a known phone (device cookie, Flask)"))
+    print(f"  server CPU {known_cpu:.2f} ms per page")
     print(signed.line("signing intent (first-time form)").replace("req/s", "signings/s"))
     print(f"  server CPU {sign_cpu:.2f} ms per signing: {1000 / sign_cpu:,.0f} signings/s per free core")
     print(f"  responses: {dict(sorted(signed.statuses.items()))}, transport errors "
@@ -113,7 +155,8 @@ def main() -> int:
     print(f"  confirmed (303) {confirmed}  new intent rows {rows}  lost {lost}  "
           f"unconfirmed rows {extra}  doubled {doubled}  tally 'all/intents' {tally[0][0] if tally else 0}")
     print(f"  booth page: {booth.rate / ceiling.rate:.1%} of the ceiling")
-    targets.check("booth page >= 1,500 req/s", booth.rate >= 1500, f"{booth.rate:,.0f} req/s")
+    targets.check("booth page >= 3% of nginx's rate", booth.rate >= 0.03 * ceiling.rate,
+                  f"{booth.rate:,.0f} req/s, {booth.rate / ceiling.rate:.1%}")
     targets.check("booth page p99 <= 60 ms", booth.p99_ms <= 60, f"{booth.p99_ms:.1f} ms")
     targets.check("signing >= 500/s (SQLite synchronous=FULL)", signed.rate >= 500,
                   f"{signed.rate:,.0f}/s")

@@ -232,3 +232,133 @@ def test_employer_status_sends_new_version_so_own_change_does_not_redraw(hx, boo
     assert 'hx-swap-oob="true"' in poll and f"vacancy={booth.vacancies[0].id}" in poll
     version = re.search(r'v=([^&"]+)', poll).group(1)
     assert hx.get(f"/employer/intents/rows?v={version}").status_code == 204
+
+
+# --- keyset pages, bounded counts, bounded walks (flat at a big employer's size) ------------
+
+def _names(body: str) -> list[str]:
+    import re
+
+    return re.findall(r"<strong>([^<]+)</strong>", body)
+
+
+def _next_url(body: str) -> str | None:
+    import html
+    import re
+
+    m = re.search(r'<nav class="row pager[^>]*>\s*<a [^>]*href="([^"]+)"', body)
+    return html.unescape(m.group(1)) if m else None
+
+
+def _walk_pages(hx, url: str) -> list[list[str]]:
+    pages = []
+    while url:
+        body = hx.get(url).get_data(as_text=True)
+        pages.append(_names(body))
+        url = _next_url(body)
+        assert len(pages) < 20
+    return pages
+
+
+def test_employer_rows_next_page_goes_on_after_the_last_row_with_ties(hx, booth, sign, monkeypatch):
+    from datetime import datetime
+
+    from fairsite.intents import service
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    v1, v2 = booth.vacancies
+    same = datetime(2026, 3, 3, 2, 0)  # five signed in the same instant: ties broken by id
+    ids = [sign(booth, v1 if i % 2 else v2, name=f"人{i}", phone=f"1380000{i:04d}", now=same).id for i in range(5)]
+    sign(booth, v1, name="最新", phone="13900000001", now=datetime(2026, 3, 3, 3, 0))
+    sign(booth, v1, name="最早", phone="13900000002", now=datetime(2026, 3, 3, 1, 0))
+    pages = _walk_pages(hx, "/employer/intents")
+    by_id = {i: f"人{n}" for n, i in enumerate(ids)}
+    expected = ["最新"] + [by_id[i] for i in sorted(ids, reverse=True)] + ["最早"]
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    assert [n for p in pages for n in p] == expected
+    # Without JavaScript the next page is the whole page; the first page is a link away.
+    page = hx.client.get(f"/employer/intents?after={ids[-1]}").get_data(as_text=True)
+    assert "<html" in page and "回到最新" in page
+
+
+def test_employer_rows_page_keeps_its_place_for_saves_and_refresh(hx, booth, sign, monkeypatch):
+    import re
+
+    from fairsite.intents import service
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 1)
+    first = sign(booth, name="甲", phone="13800000001")
+    second = sign(booth, booth.vacancies[1], name="乙", phone="13800000002")
+    body = hx.get(f"/employer/intents/rows?after={second.id}").get_data(as_text=True)
+    assert _names(body) == ["甲"]
+    assert f'name="after" value="{second.id}"' in body
+    poll = re.search(r'<tr id="employer-intent-poll"[^>]*>', body).group(0)
+    assert f"after={second.id}" in poll
+    saved = hx.post(f"/employer/intents/{first.id}/status",
+                    data={"status": "contacted", "note": "", "after": str(second.id)}).get_data(as_text=True)
+    assert f"after={second.id}" in re.search(r'<tr id="employer-intent-poll"[^>]*>', saved).group(0)
+    # A cursor that is no intent of this employer shows no rows, and a way back.
+    body = hx.get("/employer/intents/rows?after=999999").get_data(as_text=True)
+    assert _names(body) == [] and "回到最新" in body
+
+
+def test_employer_rows_count_stops_at_the_limit(hx, booth, sign, monkeypatch):
+    from fairsite.intents import service
+
+    monkeypatch.setattr(service, "COUNT_LIMIT", 3)
+    for i in range(3):
+        sign(booth, name=f"人{i}", phone=f"1380000{i:04d}")
+    assert "共 3 条意向" in hx.get("/employer/intents/rows").get_data(as_text=True)
+    sign(booth, name="又一个", phone="13900000009")
+    body = hx.get("/employer/intents/rows").get_data(as_text=True)
+    assert "共 3+ 条意向" in body and len(_names(body)) == 4
+
+
+def test_employer_rows_group_filter_walks_a_bounded_stretch_and_goes_on(hx, booth, sign, monkeypatch):
+    """The key group is checked on a walk of WALK rows at most: a page that ends there links on
+    from where the walk stopped, and every match is shown once, in order."""
+    from fairsite.intents import service
+
+    monkeypatch.setattr(service, "WALK", 3)
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    groups = ["veteran", "", "", "", "veteran", "", "veteran", "veteran", "", ""]
+    for i, g in enumerate(groups):
+        sign(booth, name=f"人{i}", phone=f"1380000{i:04d}", groups=(g,) if g else ())
+    pages = _walk_pages(hx, "/employer/intents?group=veteran")
+    assert [n for p in pages for n in p] == ["人7", "人6", "人4", "人0"]
+    body = hx.get("/employer/intents/rows?group=veteran").get_data(as_text=True)
+    assert "共 1+ 条意向" in body  # one among the newest three walked: there may be more
+    # A filter with an index of its own and the group: the group checked on the walk.
+    assert [n for p in _walk_pages(hx, f"/employer/intents?group=veteran&vacancy={booth.vacancies[0].id}")
+            for n in p] == ["人7", "人6", "人4", "人0"]
+
+
+def test_employer_rows_version_moves_when_a_withdrawn_intent_is_erased(hx, booth, sign):
+    import re
+
+    from fairsite.intents.service import erase_attendee
+
+    sign(booth, name="甲", phone="13800000001")
+    gone = sign(booth, booth.vacancies[1], name="乙", phone="13800000002")
+    withdraw(gone.id, gone.attendee_id)
+    body = hx.get("/employer/intents/rows").get_data(as_text=True)
+    version = re.search(r'v=([^&"]+)', body).group(1)
+    assert hx.get(f"/employer/intents/rows?v={version}").status_code == 204
+    erase_attendee(gone.attendee_id)
+    again = hx.get(f"/employer/intents/rows?v={version}")
+    assert again.status_code == 200 and "乙" not in again.get_data(as_text=True)
+
+
+def test_employer_export_batches_go_on_past_ties_in_time(client, booth, sign, monkeypatch):
+    from datetime import datetime
+
+    from fairsite.intents import employer
+
+    monkeypatch.setattr(employer, "EXPORT_BATCH", 2)
+    same = datetime(2026, 3, 3, 2, 0)
+    for i in range(5):
+        sign(booth, name=f"人{i}", phone=f"1380000{i:04d}", now=same)
+    sign(booth, name="早", phone="13900000001", now=datetime(2026, 3, 3, 1, 0))
+    rows = list(csv.reader(io.StringIO(client.post("/employer/intents/export", data={"format": "csv"})
+                                       .get_data().decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["早", "人0", "人1", "人2", "人3", "人4"]

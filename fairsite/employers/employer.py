@@ -25,7 +25,13 @@ from fairsite.employers.forms import INDUSTRIES, ProfileForm, StaffForm
 from fairsite.employers.models import Employer
 from fairsite.extensions import db
 from fairsite.fairs.models import Fair
-from fairsite.intents.service import IntentFilter, follow_up_hours, intent_rows, waiting_people
+from fairsite.intents.service import (
+    IntentFilter,
+    count_rows,
+    follow_up_hours,
+    intent_rows,
+    waiting_people,
+)
 from fairsite.sql import write_transaction
 from fairsite.vacancies.models import Vacancy
 from fairsite.web import after_write, render, wants_fragment
@@ -53,7 +59,9 @@ def dashboard():
             .group_by(Vacancy.is_open)
         ).all()
     )
-    newest, total = intent_rows(employer_id, IntentFilter(), limit=8)
+    newest = intent_rows(employer_id, IntentFilter(), limit=8, with_count=False).rows
+    # The whole count, once per visit (the list itself counts up to a limit, on every refresh).
+    total, _more = count_rows(employer_id, IntentFilter())
     return render(
         "employers/dashboard.html",
         employer=own_employer(),

@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -25,6 +26,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -41,15 +43,15 @@ from fairsite.fairs.models import Fair
 from fairsite.forms import clean_text
 from fairsite.intents.models import KEY_GROUPS, SOURCES, STATUSES, Intent
 from fairsite.intents.service import (
-    PAGE_SIZE,
     IntentFilter,
     count_rows,
     follow_up_hours,
     intent_rows,
+    newer_than,
     row_query,
     set_status,
 )
-from fairsite.numbers import parse_page
+from fairsite.numbers import parse_id
 from fairsite.sql import write_transaction
 from fairsite.tallies import service as tallies
 from fairsite.tallies.models import Tally
@@ -57,7 +59,7 @@ from fairsite.vacancies.models import Vacancy
 from fairsite.web import download_name, is_htmx, mask_phone, render
 
 bp = Blueprint("employer_intents", __name__)
-EXPORT_BATCH = 500
+EXPORT_BATCH = 1000
 
 
 def one_row(employer_id: int, intent_id: int):
@@ -69,20 +71,26 @@ def one_row(employer_id: int, intent_id: int):
 
 def list_version(employer_id: int) -> str:
     """Changes whenever a row of the employer's list could look different, read from indexes
-    and counters only (no row of the table is visited):
-    - how many intents and the newest id (the employer/created index): new rows, erased rows;
-    - the employer's live-intent counter (tallies "all"): withdrawals and reinstatements;
+    and counters only, none of them growing with the employer's intents:
+    - the newest intent (the first entry of the employer/created index): new rows;
+    - the employer's live-intent counter (tallies "all"): withdrawals, reinstatements, erased
+      rows that were live;
+    - how many of its intents are withdrawn (the partial index of withdrawn intents, as long as
+      the withdrawals): withdrawals and reinstatements together, erased withdrawn rows;
     - the employer's own version (tallies "employer:<id>"): status and note changes."""
-    count, last_id, live, own = db.session.execute(
+    newest, withdrawn, live, own = db.session.execute(
         select(
-            func.count(Intent.id), func.max(Intent.id),
+            select(Intent.id).where(Intent.employer_id == employer_id)
+            .order_by(Intent.created_at.desc(), Intent.id.desc()).limit(1).scalar_subquery(),
+            select(func.count()).select_from(Intent)
+            .where(Intent.employer_id == employer_id, Intent.withdrawn_at.is_not(None)).scalar_subquery(),
             select(Tally.n).where(Tally.scope == "all", Tally.dim == "employer",
                                   Tally.key == str(employer_id)).scalar_subquery(),
             select(Tally.n).where(Tally.scope == f"employer:{employer_id}", Tally.dim == "version",
                                   Tally.key == "").scalar_subquery(),
-        ).where(Intent.employer_id == employer_id)
+        )
     ).one()
-    return f"{count}-{last_id or 0}-{live or 0}-{own or 0}"
+    return f"{newest or 0}-{withdrawn}-{live or 0}-{own or 0}"
 
 
 def filter_choices(employer_id: int) -> dict:
@@ -99,10 +107,11 @@ def filter_choices(employer_id: int) -> dict:
 
 
 def _list_context(employer_id: int, filt: IntentFilter, revealed: int | None = None) -> dict:
-    page = parse_page(request.values.get("page"))
-    rows, total = intent_rows(employer_id, filt, offset=(page - 1) * PAGE_SIZE)
+    # A page starts after the intent named by ?after= (keyset: the same cost on any page).
+    after = parse_id(request.values.get("after"))
+    results = intent_rows(employer_id, filt, after=after)
     return dict(
-        filt=filt, rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+        filt=filt, results=results, rows=results.rows, after=after,
         version=list_version(employer_id), revealed=revealed, **filter_choices(employer_id),
         overdue_hours=round(follow_up_hours()),
     )
@@ -170,16 +179,17 @@ def status(intent_id: int):
             flash(error, "error")
         return _redirect_back()
     filt = IntentFilter.from_args(request.form)
-    page = parse_page(request.form.get("page"))
+    after = parse_id(request.form.get("after"))
     # The list's refresh element goes back with the new version: the employer's own change
     # is already on screen (with "已保存"), so it need not redraw the whole list.
-    poll = dict(version=list_version(employer_id), page=page) if error is None else None
+    poll = dict(version=list_version(employer_id), after=after) if error is None else None
     return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id),
-                  revealed=None, error=error, saved=error is None, filt=filt, page=page, poll=poll)
+                  revealed=None, error=error, saved=error is None, filt=filt, after=after, poll=poll)
 
 
 def _redirect_back():
-    return redirect(url_for("employer_intents.index", **IntentFilter.from_args(request.form).args()), code=303)
+    return redirect(url_for("employer_intents.index", after=parse_id(request.form.get("after")),
+                            **IntentFilter.from_args(request.form).args()), code=303)
 
 
 @bp.post("/employer/intents/<int:intent_id>/reveal")
@@ -202,7 +212,7 @@ def reveal(intent_id: int):
     if is_htmx():
         return render("intents/_employer_row.html", None, 200, row=one_row(employer_id, intent_id),
                       revealed=intent_id, filt=IntentFilter.from_args(request.form),
-                      page=parse_page(request.form.get("page")))
+                      after=parse_id(request.form.get("after")))
     # Without JavaScript: the list itself, with this one number shown.
     filt = IntentFilter.from_args(request.form)
     return render("intents/employer_index.html", None, 200,
@@ -216,26 +226,38 @@ def _header() -> list[str]:
             _("展位/直播"), _("登记时间"), _("跟进状态"), _("首次联系时间"), _("备注")]
 
 
-def _cells(row) -> list:
+def _labels() -> dict:
+    """The export's words, translated once per file (a lazy string looks its translation up
+    each time it is used: 60,000 times in a file of 20,000 rows)."""
+    return {
+        "groups": {code: str(label) for code, label in KEY_GROUPS.items()},
+        "sources": {code: str(label) for code, label in SOURCES.items()},
+        "statuses": {code: str(label) for code, label in STATUSES.items()},
+        "withdrawn": _("已撤回"), "purged": _("（信息已按期清除）"),
+    }
+
+
+def _cells(row, labels: dict) -> list:
     withdrawn = row.withdrawn_at is not None
     where = row.booth_number or row.live_title or ""
     if row.purged_at is not None:
         # Erased when its keeping time ran out: the intent is counted, the person is gone.
-        name, phone = _("（信息已按期清除）"), ""
+        name, phone = labels["purged"], ""
     else:
         # A withdrawn intent is kept on record, but its number is not handed out.
         name, phone = row.name, mask_phone(row.phone) if withdrawn else row.phone
+    groups = labels["groups"]
     return [
         name,
         phone,
-        "、".join(str(KEY_GROUPS.get(g, g)) for g in row.groups.split(",") if g),
+        "、".join(groups.get(g, g) for g in row.groups.split(",") if g),
         row.hometown,
         row.vacancy_title,
         row.fair_title or "",
-        str(SOURCES.get(row.source, row.source)),
+        labels["sources"].get(row.source, row.source),
         where,
         local_time(row.created_at),
-        _("已撤回") if withdrawn else str(STATUSES.get(row.status, row.status)),
+        labels["withdrawn"] if withdrawn else labels["statuses"].get(row.status, row.status),
         local_time(row.contacted_at),
         row.note,
     ]
@@ -249,14 +271,15 @@ def _safe_cell(value):
 
 
 def export_batches(employer_id: int, filt: IntentFilter) -> Iterator[list]:
-    """All matching rows, oldest first, read EXPORT_BATCH at a time by id (keyset), each batch
+    """All matching rows, oldest first, read EXPORT_BATCH at a time by keyset (created_at, id:
+    the walk of the list's index goes on from the last row, never from the start), each batch
     in a short transaction of its own on the session's connection, given back to the pool
     before the batch is written out: no transaction stays open while the file streams, and
     the request never holds a second connection (whatever touched the session before)."""
-    base = filt.apply(row_query(employer_id)).order_by(Intent.id).limit(EXPORT_BATCH)
-    last = 0
+    base = filt.apply(row_query(employer_id)).order_by(Intent.created_at, Intent.id).limit(EXPORT_BATCH)
+    last = None
     while True:
-        rows = db.session.execute(base.where(Intent.id > last)).all()
+        rows = db.session.execute(base if last is None else base.where(newer_than(employer_id, last))).all()
         # Nothing is pending in an export's session; the commit ends the read and frees the
         # connection.
         db.session.commit()
@@ -273,12 +296,13 @@ def _csv_stream(batches: Iterator[list]) -> Iterator[bytes]:
     writer = csv.writer(buffer)
     # Excel reads a UTF-8 CSV as such only when it starts with a byte order mark.
     writer.writerow(_header())
+    labels = _labels()
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     for rows in batches:
         buffer.seek(0)
         buffer.truncate()
         for row in rows:
-            writer.writerow([_safe_cell(c) for c in _cells(row)])
+            writer.writerow([_safe_cell(c) for c in _cells(row, labels)])
         yield buffer.getvalue().encode("utf-8")
 
 
@@ -295,9 +319,10 @@ def _xlsx_file(batches: Iterator[list]):
         cell.font = bold
         header.append(cell)
     sheet.append(header)
+    labels = _labels()
     for rows in batches:
         for row in rows:
-            sheet.append([_safe_cell(c) for c in _cells(row)])
+            sheet.append([_safe_cell(c) for c in _cells(row, labels)])
     handle = tempfile.NamedTemporaryFile(prefix="fairsite-export-", suffix=".xlsx", delete=False)
     handle.close()
     try:
@@ -317,7 +342,7 @@ def export():
     if fmt not in ("xlsx", "csv"):
         abort(400)
     filt = IntentFilter.from_args(request.form)
-    count = count_rows(employer_id, filt)
+    count, _more = count_rows(employer_id, filt)
     detail = " ".join([fmt, f"rows={count}"] + [f"{k}={v}" for k, v in filt.args().items()])
     with write_transaction():
         audit.record("intents.export", None, None, detail)
@@ -366,8 +391,24 @@ def intent_row_kit() -> dict:
                 "save": _("保存"), "saved": _("已保存"),
                 "purged": _("（信息已按期清除）"),
             },
-            "statuses": list(STATUSES.items()),
+            # Translated once here, not once per row (lazy strings cost a lookup each time).
+            "sources": {code: str(label) for code, label in SOURCES.items()},
+            "groups": {code: str(label) for code, label in KEY_GROUPS.items()},
         }
+        statuses = [(code, str(label)) for code, label in STATUSES.items()]
+        parts: dict = {}
+
+        def part(template: str, key, **context) -> Markup:
+            # Markup the rows repeat, rendered once per request and key from its own template.
+            if key not in parts:
+                parts[key] = Markup(current_app.jinja_env.get_template(template).render(**context))
+            return parts[key]
+
+        kit["status_options"] = lambda status: part(
+            "intents/_status_options.html", ("status", status), statuses=statuses, selected=status)
+        kit["list_args"] = lambda filt, after: part(
+            "intents/_list_args.html", ("args", tuple(filt.args().items()) if filt else (), after),
+            filt=filt, after=after)
         g._intent_row_kit = kit
     return kit
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fairsite.clock import utcnow
@@ -136,11 +136,17 @@ class Intent(db.Model):
         # called (fairsite.followups).
         Index("ix_intents_employer_status_created", "employer_id", "status", "created_at"),
         Index("ix_intents_status_created", "status", "created_at"),
+        # The employer's list, filtered, walks one of these in its order (newest first) and
+        # stops after a page (fairsite.intents.service.intent_rows).
+        Index("ix_intents_employer_fair_created", "employer_id", "fair_id", "created_at"),
+        Index("ix_intents_vacancy_created", "vacancy_id", "created_at"),
+        Index("ix_intents_employer_withdrawn", "employer_id", "created_at",
+              sqlite_where=text("withdrawn_at IS NOT NULL"), postgresql_where=text("withdrawn_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attendee_id: Mapped[int] = mapped_column(ForeignKey("attendees.id", ondelete="CASCADE"))
-    vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id"), index=True)
+    vacancy_id: Mapped[int] = mapped_column(ForeignKey("vacancies.id"))
     # Denormalised from the vacancy: the employer's list filters on it on every request.
     employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"))
     fair_id: Mapped[int | None] = mapped_column(ForeignKey("fairs.id"))
