@@ -11,7 +11,8 @@ Series (each a table: sizes, each a function that grows the data to it; pages, e
 giving the path to load):
 - fair page: the demo fair (319 vacancies), then 5,000 and 50,000 vacancies placed at it.
   Pages: no filter; a category; a one-character search (工); a two-character search (司机);
-  and, for the cost of a cache miss, the one-character search with a new filter every request.
+  and, for the cost of a cache miss, the one-character search with a new filter every request;
+  beside them the booth page of one of its booths, as a first scan and as a known phone.
 - employer list: the demo employer's list of people who signed at 1,000 and 200,000 intents
   (added in bulk SQL, as bench/employer_list.py does: seconds). Pages, as the demo employer:
   the rows fragment (the first 100 rows, rendered), and its refresh check (the 204 the SSE
@@ -38,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import employer_list  # noqa: E402
+from bench import booth_page, employer_list  # noqa: E402
 from bench.harness import (  # noqa: E402
     LoadResult,
     Site,
@@ -111,8 +112,10 @@ def grow_fair(target: int) -> Callable[[Site], None]:
         db.execute("PRAGMA cache_size = -400000")
         db.execute("PRAGMA synchronous = OFF")
         try:
+            # The first booth keeps its demo vacancies: the booth page rows measure a booth of
+            # the same size in a growing fair (demo_booth).
             booths = db.execute("SELECT id FROM booths WHERE fair_id = ? AND status = 'approved' ORDER BY id",
-                                (fair_id,)).fetchall()
+                                (fair_id,)).fetchall()[1:]
             sources = {b: [r[0] for r in db.execute(
                 "SELECT vacancy_id FROM booth_vacancies WHERE booth_id = ? ORDER BY position", (b,))]
                 for (b,) in booths}
@@ -166,6 +169,23 @@ request = function()
 end
 """
 
+def demo_booth(s: Site) -> tuple[str, int]:
+    """A booth of the demo fair (the same at every size: the fair grows by other booths)."""
+    return s.query("SELECT b.token, MIN(bv.vacancy_id) FROM booths b JOIN booth_vacancies bv "
+                   "ON bv.booth_id = b.id WHERE b.fair_id = ? AND b.status = 'approved' "
+                   "GROUP BY b.id ORDER BY b.id LIMIT 1", (demo_fair(s),))[0]
+
+
+_known: dict[str, str] = {}
+
+
+def known_phone(s: Site) -> dict:
+    """A phone that signed once (bench/booth_page.py): its device cookie."""
+    if s.base not in _known:
+        _known[s.base] = booth_page.device_cookie(s.base, *demo_booth(s))
+    return {"Cookie": _known[s.base]}
+
+
 # --- the employer's list ---------------------------------------------------------------
 
 _logins: dict[str, str] = {}
@@ -214,6 +234,9 @@ SERIES = [
             Page("search 1 character 工", fair_page(q="工")),
             Page("search 2 characters 司机", fair_page(q="司机")),
             Page("search 工, a new filter each time", fair_page(q="工"), _NEW_FILTER, targets=False),
+            Page("booth page, first scan", lambda s: f"/q/{demo_booth(s)[0]}", targets=False),
+            Page("booth page, a known phone", lambda s: f"/q/{demo_booth(s)[0]}", targets=False,
+                 headers=known_phone),
         ],
     ),
     Series(

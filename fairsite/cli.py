@@ -17,7 +17,7 @@ from fairsite.clock import utcnow
 from fairsite.demo import build_demo
 from fairsite.demo import simulate_day as simulate
 from fairsite.extensions import db
-from fairsite.intents.service import PURGE_BATCH, expired_attendees, purge_attendees
+from fairsite.intents.service import PURGE_BATCH, drop_sign_keys, expired_attendees, purge_attendees
 from fairsite.sql import write_transaction
 
 
@@ -79,9 +79,18 @@ def register_cli(app: Flask) -> None:
                 total += purge_attendees(ids)
             if len(ids) < PURGE_BATCH:
                 break
+        keys = 0
+        key_cutoff = utcnow() - timedelta(days=int(current_app.config["SIGN_KEY_DAYS"]))
+        while True:
+            with write_transaction():
+                dropped = drop_sign_keys(key_cutoff)
+            keys += dropped
+            if dropped < PURGE_BATCH:
+                break
         with write_transaction():
             audit.record("attendees.purge", "attendee", None, f"n={total} days={days}")
         click.echo(f"已清除 {total} 位求职者的个人信息（最后一次参加招聘会或登记意向已超过 {days} 天）。")
+        click.echo(f"已删除 {keys} 个过期的登记去重码（超过 {current_app.config['SIGN_KEY_DAYS']} 天）。")
 
     @app.cli.command("backup")
     def backup_command() -> None:

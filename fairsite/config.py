@@ -79,6 +79,11 @@ SITE_NAME = "就业服务招聘平台"
 # A year covers the follow-up after a fair (interviews, starting work, the employer's call
 # back) and the year's reports the bureau sends upward; the anonymous counts stay for good.
 PERSONAL_DATA_RETENTION_DAYS = 365
+# Days an intent button's idempotency key (sign_keys) is kept after its signing, so that a
+# retry or a signing a phone kept offline is answered as the first one. `flask purge` drops
+# older keys (a month covers the next visit of any phone; a copy sent later still signs no
+# second intent: one intent per person and vacancy), so the table stays the size of a month.
+SIGN_KEY_DAYS = 30
 
 # Follow-up to hire (fairsite/followups/): hours after which a person whose intent is still
 # 待联系 has waited too long (the employer's dashboard, the bureau's call list, the ranking of

@@ -2,14 +2,12 @@
 exactly what Flask would answer, and everything else goes on to Flask."""
 from __future__ import annotations
 
-import gzip
-
-import brotli
 import pytest
 
 from fairsite.booths import front
 from fairsite.booths.service import touch_booth
 from fairsite.extensions import db
+from tests.test_wire import decoded
 
 # A cookie that means nothing to the site: the request goes through Flask, which must answer
 # as the front door does.
@@ -35,16 +33,6 @@ def answered(monkeypatch):
 
     monkeypatch.setattr(front.FrontDoor, "_answer", spy)
     return seen
-
-
-def decoded(response) -> bytes:
-    body = response.get_data()
-    encoding = response.headers.get("Content-Encoding")
-    if encoding == "br":
-        return brotli.decompress(body)
-    if encoding == "gzip":
-        return gzip.decompress(body)
-    return body
 
 
 def headers(response) -> dict:

@@ -140,3 +140,23 @@ def test_purge_takes_its_period_from_the_setting(app, history):
     app.config["PERSONAL_DATA_RETENTION_DAYS"] = 800
     assert "已清除 0 位" in _purge(app)
     assert "已清除 3 位" in _purge(app, "--days", "5")  # the one seen 10 days ago too
+
+
+def test_purge_drops_sign_keys_older_than_their_days(app, make_booth):
+    from fairsite.intents.models import SignKey
+
+    booth = make_booth()
+    client = app.test_client()
+    form = {"vacancy_id": booth.vacancies[0].id, "booth": booth.token, "step": "form", "name": "张三",
+            "phone": "13800138000", "consent": "y"}
+    client.post("/intents/sign", data={**form, "sign_key": "a" * 22})
+    client.post("/intents/sign", data={**form, "sign_key": "b" * 22})  # the same intent again
+    db.session.execute(update(SignKey).where(SignKey.key == "a" * 22).values(
+        created_at=utcnow() - timedelta(days=31)))
+    db.session.commit()
+    assert "已删除 1 个过期的登记去重码" in _purge(app)
+    assert db.session.scalars(select(SignKey.key)).all() == ["b" * 22]
+    # The old key sent again signs no second intent.
+    client.post("/intents/sign", data={**form, "sign_key": "a" * 22})
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Intent)) == 1

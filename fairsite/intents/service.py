@@ -18,7 +18,15 @@ from fairsite.extensions import db
 from fairsite.fairs.models import Fair
 from fairsite.followups.models import FollowUp
 from fairsite.forms import clean_text
-from fairsite.intents.models import KEY_GROUPS, STATUSES, Attendee, Device, Intent, new_device_token
+from fairsite.intents.models import (
+    KEY_GROUPS,
+    STATUSES,
+    Attendee,
+    Device,
+    Intent,
+    SignKey,
+    new_device_token,
+)
 from fairsite.live.models import LiveSession
 from fairsite.numbers import parse_id
 from fairsite.sql import fetch_one, write_transaction
@@ -386,6 +394,13 @@ def purge_attendees(ids: list[int], now: datetime | None = None) -> int:
         {"id": i, "name": "", "phone": purged_phone(i), "hometown": "", "purged_at": now} for i in ids
     ])
     return len(ids)
+
+
+def drop_sign_keys(cutoff: datetime, limit: int = PURGE_BATCH) -> int:
+    """Within the caller's write transaction: forget up to `limit` idempotency keys made
+    before `cutoff` (oldest first, by the created_at index); how many."""
+    old = select(SignKey.key).where(SignKey.created_at < cutoff).order_by(SignKey.created_at).limit(limit)
+    return db.session.execute(delete(SignKey).where(SignKey.key.in_(old))).rowcount
 
 
 # --- follow-up: statuses and who has waited too long -----------------------------------------
