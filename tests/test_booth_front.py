@@ -14,9 +14,10 @@ from tests.test_wire import decoded
 THROUGH_FLASK = {"Cookie": "unrelated=1"}
 
 
-def get(app, path, headers=None, method="GET"):
+def get(app, path, headers=None, method="GET", base_url="http://fair.test"):
     # Without the test client's cookie jar, which would replace a Cookie header.
-    return app.test_client(use_cookies=False).open(path, method=method, headers=headers or {})
+    return app.test_client(use_cookies=False).open(path, method=method, headers=headers or {},
+                                                   base_url=base_url)
 
 
 @pytest.fixture
@@ -60,6 +61,17 @@ def test_first_scan_gets_what_flask_would_answer(app, make_booth, answered, requ
     assert decoded(first_scan) == decoded(via_flask)
     assert "Set-Cookie" not in first_scan.headers
     assert "岗位1" in decoded(first_scan).decode()
+
+
+def test_first_scan_over_https_carries_hsts_as_flask_does(app, make_booth, answered):
+    booth = make_booth()
+    path = f"/q/{booth.token}"
+    get(app, path, base_url="https://fair.test")
+    via_flask = get(app, path, THROUGH_FLASK, base_url="https://fair.test")
+    first_scan = get(app, path, base_url="https://fair.test")
+    assert answered == [booth.token]
+    assert first_scan.headers["Strict-Transport-Security"] == via_flask.headers["Strict-Transport-Security"]
+    assert headers(first_scan) == headers(via_flask)
 
 
 def test_first_scan_of_a_booth_not_shown_gets_flasks_404(app, make_booth, answered):
