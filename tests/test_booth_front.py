@@ -127,7 +127,7 @@ def test_unknown_or_malformed_token_and_untrusted_host_go_to_flask(app, make_boo
     assert answered == []
 
 
-def test_a_failing_database_is_flasks_error_page(app, make_booth, monkeypatch, answered):
+def test_a_failing_version_read_is_left_to_flask(app, make_booth, monkeypatch, answered):
     booth = make_booth()
     client = app.test_client()
     client.get(f"/q/{booth.token}")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import gevent
 import psycopg
+import pytest
 from sqlalchemy import event, func, select
 
 from fairsite.extensions import db
@@ -119,13 +120,10 @@ def test_group_commit_of_n_signings_writes_each_counter_once_and_counts_exactly(
 def test_counters_of_a_rolled_back_transaction_are_not_written(app, make_booth):
     booth = make_booth(vacancies=1)
     vacancy = service.VacancyRef(booth.vacancies[0].id, booth.employer_id)
-    try:
-        with write_transaction():
-            attendee, _ = service.find_or_create_attendee("王五", "13700137000", [], "v1")
-            service.record_intent(attendee, vacancy, "booth", fair_id=booth.fair_id, booth_id=booth.id)
-            raise RuntimeError("the signing fails after counting")
-    except RuntimeError:
-        pass
+    with pytest.raises(RuntimeError), write_transaction():
+        attendee, _ = service.find_or_create_attendee("王五", "13700137000", [], "v1")
+        service.record_intent(attendee, vacancy, "booth", fair_id=booth.fair_id, booth_id=booth.id)
+        raise RuntimeError("the signing fails after counting")
     with write_transaction():
         tallies.bump("all", [("walkins", "")])
     assert tallies.read("all") == {"walkins": {"": 1}, "version": {"": 1}}

@@ -4,11 +4,11 @@ fairsite/booths/public.py keeps for that version of the booth.
 
 That answer is the same bytes for everybody (no token, no key, no session, see
 booths.public.SharedPage), compressed once, so all a scan costs here is the version check (one
-indexed row) and a dictionary lookup; through Flask the same answer costs three times as much
-CPU (request context, session, extensions' hooks, compression per response). Everything else
-goes on to Flask unchanged: a phone with any cookie (device, language, elder mode), another
-method, a booth whose page is not cached yet in the reader's language, an untrusted Host, a
-failing database. tests/test_booth_front.py checks that both ways give the same answer.
+indexed row) and a dictionary lookup: 0.17 ms of CPU, against 0.76 for the page through Flask
+before (request context, session, extensions' hooks, compression per response; see
+bench/booth_page.py). Everything else goes on to Flask unchanged: a phone with any cookie
+(device, language, elder mode), another method, a booth whose page is not cached yet in the
+reader's language, an untrusted Host, a failing database. tests/test_booth_front.py checks that both ways give the same answer.
 """
 from __future__ import annotations
 
